@@ -1,0 +1,36 @@
+# The book's two commands: `make book` (build the site) and `make test` (run every check).
+# Each creates .venv from requirements.txt (pinned by requirements.lock) if it is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: book test bench lock clean help
+
+help:
+	@echo "make book   build the site into _build/html (executes every chapter)"
+	@echo "make test   run the tests: package, chapter claims, hygiene, book build + HTML checks"
+	@echo "make lock   regenerate requirements.lock from requirements.txt"
+	@echo "make clean  remove build outputs (not the venv)"
+
+$(STAMP): requirements.txt requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c requirements.lock
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/python -m nbtests.build_book
+
+test: $(STAMP)
+	$(BIN)/python -m pytest nbtests $(PYTEST_ARGS)
+
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet -r requirements.txt
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
+	rm -rf .lock-venv
+
+clean:
+	rm -rf _build

@@ -1,0 +1,30 @@
+"""Plumbing shared by the chapters of the book.
+
+The science (models, losses, learning rules) lives in the chapters. This package holds only what two or
+more chapters need: parameter checks, data loading, one training loop, statistics across seeds, glue
+and the plotting style. Each function's docstring names a chapter that explains or uses it.
+"""
+
+from dlfn.data import digits_split, load_digits_images, one_hot
+from dlfn.glue import glue_figure, glue_value
+from dlfn.params import ParameterError, check_parameters
+from dlfn.plotting import COLORS, use_style
+from dlfn.stats import mean_ci, paired_test
+from dlfn.train import DivergenceError, check_finite, fit
+
+__all__ = [
+    "COLORS",
+    "DivergenceError",
+    "ParameterError",
+    "check_finite",
+    "check_parameters",
+    "digits_split",
+    "fit",
+    "glue_figure",
+    "glue_value",
+    "load_digits_images",
+    "mean_ci",
+    "one_hot",
+    "paired_test",
+    "use_style",
+]

@@ -1,0 +1,167 @@
+"""Run a chapter the way the tests do, and read back its glued values.
+
+One helper, :func:`run_chapter`, converts a chapter's MyST-markdown notebook with jupytext, executes it
+with papermill (optionally with new parameters, e.g. another seed) and returns the values the chapter
+glued, read from the executed notebook's ``application/papermill.record/...`` outputs (scrapbook is
+broken on current versions, so the records are read directly).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
+OUT = ROOT / "_build" / "nbtests"
+GLUE_TEXT = "application/papermill.record/text/plain"
+GLUE_PNG = "application/papermill.record/image/png"
+
+
+class ChapterError(RuntimeError):
+    """A chapter failed to execute; the message names the chapter, the cell and the error."""
+
+
+@dataclass
+class ChapterRun:
+    slug: str
+    params: dict
+    values: dict          # glued numbers, lists and strings
+    figures: dict         # glued figures: name -> PNG as base64 text
+    notebook: object      # the executed nbformat NotebookNode
+    path: Path            # where the executed notebook was written
+
+    def __getitem__(self, name):
+        if name not in self.values:
+            raise KeyError(f"chapter {self.slug!r} glued no value named {name!r}; "
+                           f"it glued: {sorted(self.values)}")
+        return self.values[name]
+
+
+def toc_files() -> list[str]:
+    """Every file named in ``_toc.yml``, in order, as paths relative to the root without suffix."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections"))
+            for part in entry.get("parts", []) or []:
+                walk(part.get("chapters"))
+            walk(entry.get("chapters"))
+
+    walk(toc.get("chapters"))
+    for part in toc.get("parts", []) or []:
+        walk(part.get("chapters"))
+    return files
+
+
+def is_notebook(path: Path) -> bool:
+    """A MyST-markdown file with a jupytext kernelspec header is a notebook (a chapter)."""
+    head = path.read_text().split("\n---", 2)[0] if path.read_text().startswith("---") else ""
+    return "kernelspec:" in head
+
+
+def chapter_paths() -> dict[str, Path]:
+    """Chapters in the table of contents: ``{slug: path}``; ``book/03_credit_assignment.md`` has slug
+    ``credit_assignment``."""
+    chapters = {}
+    for rel in toc_files():
+        path = ROOT / f"{rel}.md"
+        if path.exists() and is_notebook(path):
+            chapters[slug_of(path)] = path
+    return chapters
+
+
+def slug_of(path: Path) -> str:
+    return re.sub(r"^\d+_", "", path.stem)
+
+
+def find_chapter(slug: str) -> Path:
+    for path in sorted(BOOK.glob("*.md")) + sorted((ROOT / "templates").glob("*.md")):
+        if slug_of(path) == slug:
+            return path
+    raise FileNotFoundError(f"no chapter with slug {slug!r} in {BOOK} or templates/")
+
+
+def read_notebook(path: Path):
+    import jupytext
+
+    return jupytext.read(path)
+
+
+def glued(nb) -> tuple[dict, dict]:
+    """The values and figures glued in an executed notebook."""
+    values, figures = {}, {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if GLUE_TEXT not in data:
+                continue
+            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name is None:
+                continue
+            if GLUE_PNG in data:
+                figures[name] = data[GLUE_PNG]
+            else:
+                values[name] = ast.literal_eval(data[GLUE_TEXT])
+    return values, figures
+
+
+def _describe_failure(slug: str, path: Path, nb, err) -> str:
+    """Name the chapter, the failing cell and the error, in the first lines of the message."""
+    cell_no, source = None, ""
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                cell_no, source = i, cell.source
+                ename, evalue = out.get("ename", "Error"), out.get("evalue", "")
+                first = source.strip().splitlines()[0] if source.strip() else ""
+                return (f"chapter {slug!r} ({path.relative_to(ROOT)}) failed in cell {cell_no} "
+                        f"[{first[:80]}]: {ename}: {evalue}")
+    return f"chapter {slug!r} ({path.relative_to(ROOT)}) failed: {err}"
+
+
+def run_chapter(slug: str, *, stop_after: str | None = None, timeout: int = 900, **params) -> ChapterRun:
+    """Execute the chapter ``slug`` with papermill and return its glued values.
+
+    Args:
+        slug: the chapter's name without its number, e.g. ``"inductive_biases"``.
+        stop_after: run only up to and including the first code cell whose source contains this text
+            (e.g. ``"check_parameters("``, to test the parameter checks cheaply).
+        timeout: per-cell limit in seconds.
+        **params: new values for the chapter's parameters cell (e.g. ``seed=7``).
+
+    Raises:
+        ChapterError: if a cell raises; the message names the chapter, the cell and the error.
+    """
+    import nbformat
+    import papermill as pm
+
+    src = find_chapter(slug)
+    nb = read_notebook(src)
+    if stop_after is not None:
+        ends = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and stop_after in c.source]
+        if not ends:
+            raise ValueError(f"chapter {slug!r} has no code cell containing {stop_after!r}")
+        nb.cells = nb.cells[: ends[0] + 1]
+    tag = hashlib.sha1(json.dumps([params, stop_after], sort_keys=True, default=str).encode()).hexdigest()[:10]
+    OUT.mkdir(parents=True, exist_ok=True)
+    out = OUT / f"{slug}-{tag}.ipynb"
+    try:
+        executed = pm.execute_notebook(nb, str(out), parameters=params, kernel_name="python3",
+                                       cwd=str(BOOK), progress_bar=False, execution_timeout=timeout,
+                                       log_output=False)
+    except pm.PapermillExecutionError as err:
+        failed = nbformat.read(out, as_version=4) if out.exists() else nb
+        raise ChapterError(_describe_failure(slug, src, failed, err)) from None
+    values, figures = glued(executed)
+    return ChapterRun(slug, params, values, figures, executed, out)
