@@ -20,7 +20,7 @@ class DivergenceError(FloatingPointError):
 
 
 def fit(loss_fn: Callable, params, optimizer: optax.GradientTransformation, data, *, n_steps: int,
-        key: jax.Array | None = None, batch_size: int | None = None):
+        key: jax.Array | None = None, batch_size: int | None = None, n_valid=None):
     """Minimise ``loss_fn(params, batch)`` with ``optimizer`` for ``n_steps`` steps.
 
     Args:
@@ -31,13 +31,18 @@ def fit(loss_fn: Callable, params, optimizer: optax.GradientTransformation, data
         n_steps: number of updates (static).
         key: keyword-only; needed when ``batch_size`` is set, to draw minibatches.
         batch_size: examples per step, drawn with replacement; ``None`` for full-batch steps.
+        n_valid: draw minibatches from the first ``n_valid`` examples only (may be a traced value), so
+            that one compiled program trains on several training-set sizes at once (``jax.vmap`` over
+            ``n_valid``). Needs ``batch_size``.
 
     Returns:
         ``(params, losses)``: the trained parameters and the loss before each update, shape ``(n_steps,)``.
     """
     if batch_size is not None and key is None:
         raise ValueError("fit: minibatches (batch_size set) need a key")
-    n = jax.tree_util.tree_leaves(data)[0].shape[0]
+    if n_valid is not None and batch_size is None:
+        raise ValueError("fit: n_valid needs minibatches (batch_size set)")
+    n = jax.tree_util.tree_leaves(data)[0].shape[0] if n_valid is None else n_valid
     opt_state = optimizer.init(params)
     step_keys = jax.random.split(key, n_steps) if key is not None else jnp.zeros((n_steps,))
 

@@ -1,0 +1,123 @@
+"""The book's house rules, checked on every chapter in the table of contents (and on the template)."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nbtests.harness import ROOT, chapter_paths, read_notebook, toc_files
+
+CHAPTERS = chapter_paths()
+TEMPLATE = ROOT / "templates" / "chapter_template.md"
+ALL = {**CHAPTERS, "chapter_template": TEMPLATE}
+RUFF = str(Path(sys.executable).parent / "ruff")
+
+
+def code_cells(path):
+    return [c for c in read_notebook(path).cells if c.cell_type == "code"]
+
+
+def test_every_toc_entry_exists():
+    for rel in toc_files():
+        assert (ROOT / f"{rel}.md").exists(), f"_toc.yml names {rel}, which does not exist"
+
+
+def test_there_are_chapters():
+    assert len(CHAPTERS) >= 1
+
+
+@pytest.mark.parametrize("slug", sorted(ALL))
+def test_exactly_one_parameters_cell(slug):
+    tagged = [c for c in code_cells(ALL[slug]) if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{slug}: {len(tagged)} cells tagged 'parameters'"
+
+
+def _assigned_names(source: str) -> list[str]:
+    names = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign):
+            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return names
+
+
+def _declared_spec(cells) -> dict:
+    for cell in cells:
+        for node in ast.parse(cell.source).body:
+            if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "PARAMETER_SPEC"
+                                                     for t in node.targets)):
+                return {k.value: v for k, v in zip(node.value.keys, node.value.values)}
+    return {}
+
+
+@pytest.mark.parametrize("slug", sorted(ALL))
+def test_every_parameter_is_declared_and_checked(slug):
+    """Each name set in the parameters cell has a type and range in PARAMETER_SPEC, checked at once."""
+    cells = code_cells(ALL[slug])
+    params = next(c for c in cells if "parameters" in c.metadata.get("tags", []))
+    names = _assigned_names(params.source)
+    spec = _declared_spec(cells)
+    assert names, f"{slug}: the parameters cell sets nothing"
+    assert sorted(spec) == sorted(names), f"{slug}: declared {sorted(spec)} but the cell sets {sorted(names)}"
+    assert "seed" in names, f"{slug}: no seed parameter"
+    i = cells.index(params)
+    assert "check_parameters(PARAMETER_SPEC, globals())" in cells[i + 1].source, \
+        f"{slug}: the cell right after the parameters cell must call check_parameters"
+
+
+FIG_DIRECTIVE = re.compile(r"```\{glue:figure\}\s+(\S+)\n(.*?)\n\n", re.S)
+
+
+@pytest.mark.parametrize("slug", sorted(ALL))
+def test_every_figure_is_shown_with_alt_text(slug):
+    text = ALL[slug].read_text()
+    shown = {}
+    for name, options in FIG_DIRECTIVE.findall(text):
+        shown[name] = re.search(r"^:?alt:\s*\S", options, re.M) is not None
+    code = "\n".join(c.source for c in code_cells(ALL[slug]))
+    glued = set(re.findall(r"glue_figure\(\s*[\"'](fig_\w+)[\"']", code))
+    assert glued, f"{slug}: no figure"
+    for name in glued:
+        assert name in shown, f"{slug}: figure {name} is glued but never shown"
+    for name, has_alt in shown.items():
+        assert has_alt, f"{slug}: figure {name} has no alt text"
+    for alt in re.findall(r"!\[(.*?)\]\(", text):
+        assert alt.strip(), f"{slug}: a markdown image has no alt text"
+
+
+@pytest.mark.parametrize("slug", sorted(ALL))
+def test_no_url_in_code_cells(slug):
+    """Nothing is downloaded at run time: no http(s) address in any code cell."""
+    for cell in code_cells(ALL[slug]):
+        assert not re.search(r"https?://", cell.source), f"{slug}: URL in a code cell:\n{cell.source[:200]}"
+
+
+def test_no_notebooks_or_outputs_tracked():
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    if not tracked:
+        pytest.skip("not a git checkout")
+    assert not [f for f in tracked if f.endswith(".ipynb")], "committed .ipynb files"
+    assert not [f for f in tracked if f.startswith(("_build/", ".venv/"))], "committed build products"
+
+
+def test_ruff_clean_on_package_and_tests():
+    r = subprocess.run([RUFF, "check", "--config", str(ROOT / "pyproject.toml"), "dlfn", "nbtests"], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_ruff_clean_on_chapter_code(tmp_path):
+    import jupytext
+
+    for slug, path in ALL.items():
+        nb = read_notebook(path)
+        jupytext.write(nb, tmp_path / f"{slug}.py", fmt="py:percent")
+    # prose becomes comments (E501) and notebooks end cells with ';' to hide a value (E703)
+    ignore = "E402,I001,E501,E703"
+    r = subprocess.run([RUFF, "check", "--config", str(ROOT / "pyproject.toml"), "--extend-ignore", ignore,
+                        str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -1,0 +1,116 @@
+"""Unit tests of the shared package dlfn."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from dlfn import (
+    DivergenceError,
+    ParameterError,
+    check_finite,
+    check_parameters,
+    digits_split,
+    fit,
+    load_digits_images,
+    mean_ci,
+    paired_test,
+)
+from dlfn.glue import _plain
+from nbtests.harness import run_chapter
+
+SPEC = {"seed": ("int", 0, 10), "lr": ("float", 1e-3, 1.0), "sizes": ("int-list", 1, 5)}
+
+
+def test_check_parameters_accepts_valid_values():
+    assert check_parameters(SPEC, {"seed": 3, "lr": 0.1, "sizes": [1, 5]}) == {"seed": 3, "lr": 0.1, "sizes": [1, 5]}
+
+
+@pytest.mark.parametrize("bad, name", [
+    ({"seed": -1}, "seed"), ({"seed": 2.0}, "seed"), ({"seed": True}, "seed"), ({"lr": 0.0}, "lr"),
+    ({"lr": float("nan")}, "lr"), ({"sizes": []}, "sizes"), ({"sizes": [1, 9]}, "sizes"), ({"lr": "0.1"}, "lr"),
+])
+def test_check_parameters_names_the_bad_parameter_and_range(bad, name):
+    values = {"seed": 3, "lr": 0.1, "sizes": [1, 5], **bad}
+    with pytest.raises(ParameterError, match=rf"'{name}' must be .*\[") as err:
+        check_parameters(SPEC, values)
+    assert isinstance(err.value, ValueError)
+
+
+def test_check_parameters_reports_a_missing_parameter():
+    with pytest.raises(ParameterError, match="'lr'"):
+        check_parameters(SPEC, {"seed": 1, "sizes": [1]})
+
+
+def test_fit_minimises_a_quadratic_and_vmaps_over_seeds():
+    def loss(params, batch):
+        x, y = batch
+        return jnp.mean((x @ params - y) ** 2)
+
+    def one(key):
+        kx, kb = jax.random.split(key)
+        x = jax.random.normal(kx, (64, 3))
+        y = x @ jnp.array([1.0, -2.0, 0.5])
+        return fit(loss, jnp.zeros(3), optax.sgd(0.1), (x, y), n_steps=200, key=kb, batch_size=16)
+
+    params, losses = jax.jit(jax.vmap(one))(jax.random.split(jax.random.key(0), 4))
+    assert losses.shape == (4, 200)
+    np.testing.assert_allclose(params, np.tile([1.0, -2.0, 0.5], (4, 1)), atol=1e-3)
+
+
+def test_fit_n_valid_draws_only_from_the_first_examples():
+    def loss(params, batch):
+        return jnp.mean((params - batch) ** 2)
+
+    data = jnp.concatenate([jnp.zeros(5), 100 * jnp.ones(5)])
+    params, _ = fit(loss, jnp.array(1.0), optax.sgd(0.1), data, n_steps=100, key=jax.random.key(0),
+                    batch_size=4, n_valid=5)
+    assert abs(float(params)) < 1e-3
+
+
+def test_check_finite_names_quantity_step_and_run():
+    losses = np.ones((3, 10))
+    losses[2, 6] = np.nan
+    losses[1, 8] = np.inf
+    with pytest.raises(DivergenceError, match=r"CNN loss diverged: nan at step 6 in run \(2,\)"):
+        check_finite(losses, "CNN loss")
+    check_finite(np.ones(5), "fine")
+
+
+def test_mean_ci_covers_the_mean_and_shrinks_with_more_seeds():
+    rng = np.random.default_rng(0)
+    m, lo, hi = mean_ci(rng.normal(size=(10, 3)))
+    assert np.all(lo < m) and np.all(m < hi)
+    _, lo2, hi2 = mean_ci(rng.normal(size=(1000, 3)))
+    assert np.all(hi2 - lo2 < hi - lo)
+    with pytest.raises(ValueError):
+        mean_ci(np.ones((1, 2)))
+
+
+def test_paired_test_detects_a_shift_and_not_its_absence():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=20)
+    assert paired_test(a + 1.0, a + rng.normal(scale=0.1, size=20))["p_t"] < 1e-6
+    assert paired_test(a, a)["p_wilcoxon"] == 1.0
+
+
+def test_glue_values_are_plain_python():
+    assert _plain(np.float32(0.5)) == 0.5 and type(_plain(np.float32(0.5))) is float
+    assert _plain(jnp.array([1, 2])) == [1, 2]
+    assert _plain({"a": np.int64(3)}) == {"a": 3}
+
+
+def test_digits_and_split():
+    images, labels = load_digits_images()
+    assert images.shape == (1797, 8, 8) and labels.shape == (1797,)
+    assert 0 <= images.min() and images.max() <= 1
+    test_idx, pool = digits_split(key=jax.random.key(0), n_test=100)
+    assert len(set(np.asarray(test_idx)) | set(np.asarray(pool))) == 1797
+
+
+def test_chapter_template_executes():
+    """The template for new chapters runs, so it never rots."""
+    r = run_chapter("chapter_template")
+    assert r["template_test_error"] < 0.1
+    assert "fig_template_loss" in r.figures
