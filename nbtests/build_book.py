@@ -22,7 +22,8 @@ def build(extra_args: list[str] | None = None) -> subprocess.CompletedProcess:
 
 
 def failures(output: str) -> list[str]:
-    """The lines that name what failed: execution errors (with their chapter) and warnings."""
+    """The lines that name what failed: execution errors (with their chapter) and Sphinx's warnings
+    ("WARNING:"; a kernel's own log lines, such as "[IPKernelApp] WARNING | ...", are not build problems)."""
     lines = []
     for report in sorted((ROOT / "_build" / "html" / "reports").glob("**/*.err.log")):
         text = report.read_text(errors="replace").strip().splitlines()
@@ -30,7 +31,7 @@ def failures(output: str) -> list[str]:
         lines.append(f"chapter {report.stem.replace('.err', '')} failed to execute: {last.strip()}"
                      f"  (full log: {report.relative_to(ROOT)})")
     for line in output.splitlines():
-        if re.search(r"(WARNING|ERROR|CRITICAL)", line):
+        if re.search(r"\b(WARNING|ERROR|CRITICAL|SEVERE):", line):
             lines.append(line.strip())
     return lines
 
