@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from nbtests.harness import run_chapter
+from nbtests.build_book import build, failures
+from nbtests.harness import ROOT, run_chapter
 
 
 def pytest_addoption(parser):
@@ -34,3 +35,13 @@ def chapter(base_seed):
         return cache[slug]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def built():
+    """Build the whole book once per session (as ``make book`` does) and return ``_build/html``."""
+    result = build()
+    problems = failures(result.stdout + result.stderr)
+    assert result.returncode == 0 and not problems, "book build failed:\n" + "\n".join(problems[:40]) + \
+        "\n" + result.stdout[-5000:] + result.stderr[-5000:]
+    return ROOT / "_build" / "html"

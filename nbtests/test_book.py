@@ -7,19 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from nbtests.build_book import build, failures
 from nbtests.harness import ROOT, chapter_paths, toc_files
-
-HTML = ROOT / "_build" / "html"
-
-
-@pytest.fixture(scope="session")
-def built():
-    result = build()
-    problems = failures(result.stdout + result.stderr)
-    assert result.returncode == 0 and not problems, "book build failed:\n" + "\n".join(problems[:40]) + \
-        "\n" + result.stdout[-5000:] + result.stderr[-5000:]
-    return HTML
 
 
 class Page(HTMLParser):
