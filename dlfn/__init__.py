@@ -6,7 +6,7 @@ and the plotting style. Each function's docstring names a chapter that explains 
 """
 
 from dlfn.data import digits_split, load_digits_images, one_hot
-from dlfn.glue import glue_figure, glue_value
+from dlfn.glue import VERDICTS, glue_figure, glue_value, glue_verdict, glued, verdict_of
 from dlfn.params import ParameterError, check_parameters
 from dlfn.plotting import COLORS, use_style
 from dlfn.stats import mean_ci, paired_test
@@ -14,6 +14,7 @@ from dlfn.train import DivergenceError, check_finite, fit
 
 __all__ = [
     "COLORS",
+    "VERDICTS",
     "DivergenceError",
     "ParameterError",
     "check_finite",
@@ -22,9 +23,12 @@ __all__ = [
     "fit",
     "glue_figure",
     "glue_value",
+    "glue_verdict",
+    "glued",
     "load_digits_images",
     "mean_ci",
     "one_hot",
     "paired_test",
     "use_style",
+    "verdict_of",
 ]

@@ -1,7 +1,9 @@
 """pytest plumbing: the ``--seed`` option and a cached, session-wide ``chapter`` runner.
 
 ``pytest nbtests --seed N`` reruns every chapter with base seed N; without it each chapter runs at its
-own default parameters. Each chapter executes once per session however many tests read it.
+own default parameters. Each chapter executes once per session however many tests read it (and once more
+only for the rerun check, when ``--seed`` differs from the default). Every kernel started in the session
+refuses network connections other than loopback (see :func:`nbtests.harness.install_network_guard`).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from nbtests.build_book import build, failures
-from nbtests.harness import ROOT, run_chapter
+from nbtests.harness import ROOT, install_network_guard, run_chapter
 
 
 def pytest_addoption(parser):
@@ -22,19 +24,32 @@ def base_seed(request):
     return request.config.getoption("--seed")
 
 
+def pytest_configure(config):
+    install_network_guard(ROOT / "_build" / "ipython-no-network")
+
+
+_RUNS = {}
+
+
+def _run_once(slug, params):
+    key = (slug, tuple(sorted(params.items())))
+    if key not in _RUNS:
+        _RUNS[key] = run_chapter(slug, **params)
+    return _RUNS[key]
+
+
 @pytest.fixture(scope="session")
 def chapter(base_seed):
     """``chapter(slug)`` runs a chapter once per session (with ``--seed`` if given) and returns its
     :class:`~nbtests.harness.ChapterRun`."""
-    cache = {}
+    return lambda slug: _run_once(slug, {} if base_seed is None else {"seed": base_seed})
 
-    def get(slug):
-        if slug not in cache:
-            params = {} if base_seed is None else {"seed": base_seed}
-            cache[slug] = run_chapter(slug, **params)
-        return cache[slug]
 
-    return get
+@pytest.fixture(scope="session")
+def default_chapter():
+    """``default_chapter(slug)``: the chapter at its default parameters (the same run as ``chapter`` when
+    no ``--seed`` is given)."""
+    return lambda slug: _run_once(slug, {})
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +60,16 @@ def built():
     assert result.returncode == 0 and not problems, "book build failed:\n" + "\n".join(problems[:40]) + \
         "\n" + result.stdout[-5000:] + result.stderr[-5000:]
     return ROOT / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def student_built(built):
+    """Build the student edition once per session (as ``make book-student`` does, after the regular build,
+    whose execution cache it reads) and return ``_build/student/html``."""
+    from nbtests.build_book import STUDENT_HTML
+
+    result = build(student=True)
+    problems = failures(result.stdout + result.stderr, STUDENT_HTML)
+    assert result.returncode == 0 and not problems, "student edition build failed:\n" + "\n".join(problems[:40]) + \
+        "\n" + result.stdout[-5000:] + result.stderr[-5000:]
+    return STUDENT_HTML

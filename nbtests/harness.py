@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,53 @@ BOOK = ROOT / "book"
 OUT = ROOT / "_build" / "nbtests"
 GLUE_TEXT = "application/papermill.record/text/plain"
 GLUE_PNG = "application/papermill.record/image/png"
+
+
+NO_NETWORK_STARTUP = """\
+# Installed by nbtests.harness.install_network_guard: a chapter may open sockets to this machine only.
+import ipaddress as _ipaddress
+import sys as _sys
+
+
+def _dlfn_no_network(event, args):
+    if event == "socket.connect":
+        address = args[1]
+        if isinstance(address, tuple) and address:
+            host = str(address[0])
+            try:
+                local = _ipaddress.ip_address(host.split("%")[0]).is_loopback
+            except ValueError:
+                local = host == "localhost"
+            if not local:
+                raise PermissionError(f"network access from a chapter: connect to {address!r} "
+                                      "(the book runs offline; only loopback is allowed)")
+    elif event == "socket.getaddrinfo":
+        host = args[0]
+        if isinstance(host, bytes):
+            host = host.decode()
+        if host not in (None, "", "localhost", "127.0.0.1", "::1", "0.0.0.0"):
+            raise PermissionError(f"network access from a chapter: name lookup of {host!r} "
+                                  "(the book runs offline; only loopback is allowed)")
+
+
+_sys.addaudithook(_dlfn_no_network)
+"""
+
+
+def install_network_guard(ipython_dir: Path) -> Path:
+    """Make every Jupyter kernel started from this process refuse non-loopback connections.
+
+    Writes an IPython startup file into ``ipython_dir`` and points ``IPYTHONDIR`` at it; kernels (papermill's,
+    and the book build's) inherit the environment. A chapter that tries to download anything then fails
+    with ``PermissionError: network access from a chapter ...``. Returns ``ipython_dir``.
+    """
+    import os
+
+    startup = ipython_dir / "profile_default" / "startup"
+    startup.mkdir(parents=True, exist_ok=True)
+    (startup / "00-no-network.py").write_text(NO_NETWORK_STARTUP)
+    os.environ["IPYTHONDIR"] = str(ipython_dir)
+    return ipython_dir
 
 
 class ChapterError(RuntimeError):
@@ -36,6 +84,7 @@ class ChapterRun:
     figures: dict         # glued figures: name -> PNG as base64 text
     notebook: object      # the executed nbformat NotebookNode
     path: Path            # where the executed notebook was written
+    texts: dict           # every glued value's text form, exactly as stored (for bit-identical comparisons)
 
     def __getitem__(self, name):
         if name not in self.values:
@@ -70,15 +119,21 @@ def is_notebook(path: Path) -> bool:
     return "kernelspec:" in head
 
 
-def chapter_paths() -> dict[str, Path]:
-    """Chapters in the table of contents: ``{slug: path}``; ``book/03_credit_assignment.md`` has slug
-    ``credit_assignment``."""
-    chapters = {}
+def notebook_paths() -> dict[str, Path]:
+    """Every notebook in the table of contents (the chapters and the intro, which draws a figure):
+    ``{slug: path}``."""
+    notebooks = {}
     for rel in toc_files():
         path = ROOT / f"{rel}.md"
         if path.exists() and is_notebook(path):
-            chapters[slug_of(path)] = path
-    return chapters
+            notebooks[slug_of(path)] = path
+    return notebooks
+
+
+def chapter_paths() -> dict[str, Path]:
+    """Chapters: the numbered notebooks in the table of contents, ``{slug: path}``;
+    ``book/03_credit_assignment.md`` has slug ``credit_assignment``."""
+    return {slug: path for slug, path in notebook_paths().items() if re.match(r"\d+_", path.name)}
 
 
 def slug_of(path: Path) -> str:
@@ -98,9 +153,38 @@ def read_notebook(path: Path):
     return jupytext.read(path)
 
 
-def glued(nb) -> tuple[dict, dict]:
-    """The values and figures glued in an executed notebook."""
-    values, figures = {}, {}
+def parse_glued_text(text: str):
+    """A glued value's text form back to Python: literals, and the bare ``nan``/``inf`` that Python writes."""
+    special = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+    if text.strip() in special:
+        return special[text.strip()]
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        # lists holding nan or inf: parse with those names bound to floats, nothing else allowed
+        tree = ast.parse(text, mode="eval")
+        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        if not names <= {"nan", "inf"}:
+            raise
+        return _literal_with_specials(tree.body)
+
+
+def _literal_with_specials(node):
+    if isinstance(node, ast.Name):
+        return {"nan": math.nan, "inf": math.inf}[node.id]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_literal_with_specials(node.operand)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = [_literal_with_specials(e) for e in node.elts]
+        return items if isinstance(node, ast.List) else tuple(items)
+    if isinstance(node, ast.Dict):
+        return {_literal_with_specials(k): _literal_with_specials(v) for k, v in zip(node.keys, node.values)}
+    return ast.literal_eval(node)
+
+
+def glued(nb) -> tuple[dict, dict, dict]:
+    """The values, figures and raw value texts glued in an executed notebook."""
+    values, figures, texts = {}, {}, {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
@@ -112,8 +196,9 @@ def glued(nb) -> tuple[dict, dict]:
             if GLUE_PNG in data:
                 figures[name] = data[GLUE_PNG]
             else:
-                values[name] = ast.literal_eval(data[GLUE_TEXT])
-    return values, figures
+                texts[name] = data[GLUE_TEXT]
+                values[name] = parse_glued_text(data[GLUE_TEXT])
+    return values, figures, texts
 
 
 def _describe_failure(slug: str, path: Path, nb, err) -> str:
@@ -163,5 +248,5 @@ def run_chapter(slug: str, *, stop_after: str | None = None, timeout: int = 900,
     except pm.PapermillExecutionError as err:
         failed = nbformat.read(out, as_version=4) if out.exists() else nb
         raise ChapterError(_describe_failure(slug, src, failed, err)) from None
-    values, figures = glued(executed)
-    return ChapterRun(slug, params, values, figures, executed, out)
+    values, figures, texts = glued(executed)
+    return ChapterRun(slug, params, values, figures, executed, out, texts)

@@ -7,7 +7,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from nbtests.harness import ROOT, chapter_paths, toc_files
+from dlfn import VERDICTS, verdict_of
+from nbtests.harness import ROOT, chapter_paths, notebook_paths, toc_files
 
 
 class Page(HTMLParser):
@@ -48,9 +49,9 @@ def test_a_page_per_toc_entry(built):
         assert (built / f"{rel}.html").exists(), f"no page for {rel}"
 
 
-@pytest.mark.parametrize("slug", sorted(chapter_paths()))
+@pytest.mark.parametrize("slug", sorted(notebook_paths()))
 def test_chapter_page_has_figures_numbers_and_no_errors(built, slug):
-    src = chapter_paths()[slug]
+    src = notebook_paths()[slug]
     text = src.read_text()
     page_path = built / src.relative_to(ROOT).with_suffix(".html")
     page = parse(page_path)
@@ -78,3 +79,41 @@ def test_math_is_served_from_the_site_not_a_cdn(built):
     assert not [s for s in mathjax if s.startswith(("http:", "https:", "//"))], mathjax
     for s in mathjax:
         assert (built / "book" / s.split("?")[0]).resolve().exists(), f"MathJax file missing: {s}"
+
+
+def _glued_in_build(stem):
+    import json
+
+    glue = json.loads((ROOT / "_build" / "jupyter_execute" / "book" / f"{stem}.glue.json").read_text())
+    return {k: v["data"]["text/plain"] for k, v in glue.items() if "text/plain" in v["data"]}
+
+
+@pytest.mark.parametrize("slug", sorted(chapter_paths()))
+def test_each_chapter_judges_its_claim(built, slug):
+    """Every chapter ends with a verdict computed from its criteria (none typed by hand)."""
+    import ast
+
+    glued = _glued_in_build(chapter_paths()[slug].stem)
+    assert "verdict" in glued, f"{slug}: no verdict glued (call glue_verdict in the Summary)"
+    verdict, criteria = ast.literal_eval(glued["verdict"]), ast.literal_eval(glued["verdict_criteria"])
+    assert verdict in VERDICTS and criteria, (slug, verdict)
+    assert verdict == verdict_of(criteria), f"{slug}: verdict {verdict!r} does not follow from {criteria}"
+
+
+@pytest.mark.parametrize("page", ["book/intro", "book/ledger"])
+def test_intro_and_ledger_show_every_chapters_own_verdict(built, page):
+    """The map in the intro and the ledger paste each chapter's verdict from its executed run, in table
+    order, so a claim that fails shows "does not hold" (or "partly holds") there while the build succeeds."""
+    import ast
+
+    parsed = parse(built / f"{page}.html")
+    shown = [p.strip() for p in parsed.pasted if p.strip() in VERDICTS]
+    expected = [ast.literal_eval(_glued_in_build(path.stem)["verdict"]) for path in chapter_paths().values()]
+    assert shown == expected, f"{page}: verdicts on the page {shown} differ from the chapters' {expected}"
+    source = (ROOT / f"{page}.md").read_text()
+    for path in chapter_paths().values():
+        assert f"{path.name}::verdict`" in source, f"{page}: no row for {path.name}"
+
+
+def test_ledger_is_right_after_the_intro():
+    assert toc_files()[:2] == ["book/intro", "book/ledger"]

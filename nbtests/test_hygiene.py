@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from nbtests.harness import ROOT, chapter_paths, read_notebook, toc_files
+from nbtests.harness import ROOT, chapter_paths, notebook_paths, read_notebook, toc_files
 
 CHAPTERS = chapter_paths()
 TEMPLATE = ROOT / "templates" / "chapter_template.md"
 ALL = {**CHAPTERS, "chapter_template": TEMPLATE}
+NOTEBOOKS = {**notebook_paths(), "chapter_template": TEMPLATE}  # also the intro
 RUFF = str(Path(sys.executable).parent / "ruff")
 
 
@@ -72,13 +73,13 @@ def test_every_parameter_is_declared_and_checked(slug):
 FIG_DIRECTIVE = re.compile(r"```\{glue:figure\}\s+(\S+)\n(.*?)\n\n", re.S)
 
 
-@pytest.mark.parametrize("slug", sorted(ALL))
+@pytest.mark.parametrize("slug", sorted(NOTEBOOKS))
 def test_every_figure_is_shown_with_alt_text(slug):
-    text = ALL[slug].read_text()
+    text = NOTEBOOKS[slug].read_text()
     shown = {}
     for name, options in FIG_DIRECTIVE.findall(text):
         shown[name] = re.search(r"^:?alt:\s*\S", options, re.M) is not None
-    code = "\n".join(c.source for c in code_cells(ALL[slug]))
+    code = "\n".join(c.source for c in code_cells(NOTEBOOKS[slug]))
     glued = set(re.findall(r"glue_figure\(\s*[\"'](fig_\w+)[\"']", code))
     assert glued, f"{slug}: no figure"
     for name in glued:
@@ -89,10 +90,10 @@ def test_every_figure_is_shown_with_alt_text(slug):
         assert alt.strip(), f"{slug}: a markdown image has no alt text"
 
 
-@pytest.mark.parametrize("slug", sorted(ALL))
+@pytest.mark.parametrize("slug", sorted(NOTEBOOKS))
 def test_no_url_in_code_cells(slug):
     """Nothing is downloaded at run time: no http(s) address in any code cell."""
-    for cell in code_cells(ALL[slug]):
+    for cell in code_cells(NOTEBOOKS[slug]):
         assert not re.search(r"https?://", cell.source), f"{slug}: URL in a code cell:\n{cell.source[:200]}"
 
 
@@ -113,7 +114,7 @@ def test_ruff_clean_on_package_and_tests():
 def test_ruff_clean_on_chapter_code(tmp_path):
     import jupytext
 
-    for slug, path in ALL.items():
+    for slug, path in NOTEBOOKS.items():
         nb = read_notebook(path)
         jupytext.write(nb, tmp_path / f"{slug}.py", fmt="py:percent")
     # prose becomes comments (E501) and notebooks end cells with ';' to hide a value (E703)

@@ -114,3 +114,14 @@ def test_chapter_template_executes():
     r = run_chapter("chapter_template")
     assert r["template_test_error"] < 0.1
     assert "fig_template_loss" in r.figures
+
+
+def test_verdict_follows_from_the_criteria():
+    from dlfn import VERDICTS, verdict_of
+
+    assert verdict_of({"a": True, "b": True}) == "holds"
+    assert verdict_of({"a": True, "b": False}) == "partly holds"
+    assert verdict_of({"a": False}) == "does not hold"
+    assert set(VERDICTS) == {"holds", "partly holds", "does not hold"}
+    with pytest.raises(ValueError):
+        verdict_of({})

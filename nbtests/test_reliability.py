@@ -1,0 +1,239 @@
+"""Reliability: the guarantees every chapter, present and future, must keep.
+
+1. A rerun with the same parameters gives bit-identical glued values and figures.
+2. Every parameter is declared and guarded; the invalid cases are derived from the declarations.
+3. Divergence stops a chapter loudly, naming the quantity and the step.
+4. No network: kernels refuse anything but loopback; CI runs the whole suite with no network at all.
+5. The environment is pinned: requirements.txt, requirements.lock and the installed packages agree.
+6. A failure names its chapter and cell in its first line.
+7. No eval, exec or pickle in the package, the tests or the chapters (a lint rule, kept selected).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tomllib
+
+import nbformat
+import papermill as pm
+import pytest
+
+from dlfn import ParameterError, check_parameters
+from nbtests.build_book import failures
+from nbtests.harness import ROOT, ChapterError, chapter_paths, read_notebook, run_chapter
+
+CHAPTERS = chapter_paths()
+TEMPLATE = ROOT / "templates" / "chapter_template.md"
+ALL = {**CHAPTERS, "chapter_template": TEMPLATE}
+
+
+# 1. Bit-identical reruns ------------------------------------------------------------------------------
+
+def _text(value):
+    return "".join(value) if isinstance(value, list) else value
+
+
+@pytest.mark.parametrize("slug", sorted(CHAPTERS))
+def test_rerun_is_bit_identical(built, default_chapter, slug):
+    """The book build's execution and the tests' papermill run of the same chapter at the same (default)
+    parameters glue exactly the same text for every value and exactly the same PNG bytes for every figure.
+    The build may take its execution from the cache of an earlier session: then this compares runs across
+    sessions too."""
+    stem = CHAPTERS[slug].stem
+    glue = json.loads((ROOT / "_build" / "jupyter_execute" / "book" / f"{stem}.glue.json").read_text())
+    book_png = {k: _text(v["data"]["image/png"]) for k, v in glue.items() if "image/png" in v["data"]}
+    book_text = {k: _text(v["data"]["text/plain"]) for k, v in glue.items() if "image/png" not in v["data"]}
+    run = default_chapter(slug)
+    assert sorted(book_text) == sorted(run.texts), f"{slug}: the two runs glued different names"
+    differ = {k: (book_text[k][:60], run.texts[k][:60]) for k in book_text if book_text[k] != run.texts[k]}
+    assert not differ, f"{slug}: values differ between the book build and the test run: {differ}"
+    assert sorted(book_png) == sorted(run.figures), f"{slug}: the two runs glued different figures"
+    differ = [k for k in book_png if book_png[k] != _text(run.figures[k])]
+    assert not differ, f"{slug}: figure data differ between the book build and the test run: {differ}"
+
+
+# 2. Every parameter guarded ---------------------------------------------------------------------------
+
+_OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+        ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b}
+
+
+def _constant(node):
+    """Evaluate a literal, allowing arithmetic on numbers (``2**31 - 1``); nothing else is evaluated."""
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        return _OPS[type(node.op)](_constant(node.left), _constant(node.right))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_constant(node.operand)
+    if isinstance(node, (ast.Tuple, ast.List)):
+        items = [_constant(e) for e in node.elts]
+        return tuple(items) if isinstance(node, ast.Tuple) else items
+    if isinstance(node, ast.Dict):
+        return {_constant(k): _constant(v) for k, v in zip(node.keys, node.values)}
+    return ast.literal_eval(node)
+
+
+def declarations(path):
+    """A chapter's parameter defaults and its PARAMETER_SPEC, read from its source (not executed)."""
+    cells = [c for c in read_notebook(path).cells if c.cell_type == "code"]
+    i = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
+    defaults = {}
+    for stmt in ast.parse(cells[i].source).body:
+        assert isinstance(stmt, ast.Assign) and len(stmt.targets) == 1, f"{path.name}: parameters cell holds " \
+            f"only simple assignments, found: {ast.unparse(stmt)[:80]}"
+        defaults[stmt.targets[0].id] = _constant(stmt.value)
+    spec_stmt = next(s for s in ast.parse(cells[i + 1].source).body
+                     if isinstance(s, ast.Assign) and getattr(s.targets[0], "id", "") == "PARAMETER_SPEC")
+    return defaults, _constant(spec_stmt.value)
+
+
+def invalid_cases(spec):
+    """For each declared parameter: a value just below its range, just above it, and one of the wrong type."""
+    for name, (kind, lo, hi) in spec.items():
+        integer = kind.startswith("int")
+        step = 1 if integer else max(abs(lo), abs(hi), 1.0) * 1e-3
+        wrong_type = 0.5 + lo if integer else "1"
+        bad = [lo - step, hi + step, wrong_type]
+        if kind.endswith("list"):
+            bad = [[v] for v in bad[:2]] + [[], wrong_type if integer else ["1"]]
+        for value in bad:
+            yield name, value
+
+
+@pytest.mark.parametrize("slug", sorted(ALL))
+def test_every_parameter_is_guarded_by_its_declaration(slug):
+    """The defaults pass their own declaration, and every out-of-range or wrongly typed value of every
+    parameter raises a ParameterError (a ValueError) that names the parameter and its allowed range.
+    The chapters' own tests check, through papermill, that such an error stops the chapter at once."""
+    defaults, spec = declarations(ALL[slug])
+    assert set(defaults) == set(spec), f"{slug}: declared {sorted(spec)} but sets {sorted(defaults)}"
+    check_parameters(spec, defaults)
+    n_cases = 0
+    for name, value in invalid_cases(spec):
+        with pytest.raises(ParameterError, match=re.escape(repr(name))) as err:
+            check_parameters(spec, {**defaults, name: value})
+        _, lo, hi = spec[name]
+        assert f"[{lo}, {hi}]" in str(err.value), f"{slug}: the message for {name} omits its range: {err.value}"
+        n_cases += 1
+    assert n_cases >= 3 * len(spec)
+
+
+def test_parameter_errors_are_value_errors():
+    assert issubclass(ParameterError, ValueError)
+
+
+# 3. Divergence is loud --------------------------------------------------------------------------------
+
+def test_divergence_stops_a_chapter_and_names_quantity_and_step():
+    """not_a_blank_slate allows a lifetime learning rate up to 1.0; at 1.0 the second-order MAML updates
+    overflow. The chapter must stop with a DivergenceError naming what diverged and at which step, instead
+    of plotting garbage."""
+    with pytest.raises(ChapterError) as err:
+        run_chapter("not_a_blank_slate", inner_lr=1.0)
+    message = str(err.value)
+    assert message.startswith("chapter 'not_a_blank_slate'"), message
+    assert "DivergenceError" in message and re.search(r"step \d+", message), message
+
+
+# 4. No network ----------------------------------------------------------------------------------------
+
+def _run_cell(source, tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    return pm.execute_notebook(nb, str(tmp_path / "net.ipynb"), kernel_name="python3", progress_bar=False,
+                               log_output=False)
+
+
+def test_a_kernel_refuses_to_connect_outside_this_machine(tmp_path):
+    """Every kernel the tests or the book build start refuses non-loopback connections and name lookups
+    (192.0.2.1 is TEST-NET-1, reserved for documentation: nothing real is contacted)."""
+    for source in ["import socket\nsocket.create_connection(('192.0.2.1', 80), timeout=1)",
+                   "import socket\nsocket.getaddrinfo('example.org', 443)"]:
+        with pytest.raises(pm.PapermillExecutionError, match="network access from a chapter"):
+            _run_cell(source, tmp_path)
+
+
+def test_a_kernel_may_use_loopback(tmp_path):
+    """The guard does not break local connections (Jupyter itself, a local server)."""
+    _run_cell("import socket\nserver = socket.create_server(('127.0.0.1', 0))\n"
+              "socket.create_connection(server.getsockname(), timeout=5).close()", tmp_path)
+
+
+@pytest.mark.skipif(os.environ.get("DLFN_OFFLINE") != "1",
+                    reason="only under .ci/run, which runs the suite in a network namespace (unshare -n)")
+def test_the_suite_runs_with_no_network():
+    """In CI the whole suite (every chapter, the book build, the browser) runs where only loopback exists."""
+    with pytest.raises(OSError):
+        socket.create_connection(("192.0.2.1", 80), timeout=2)
+    with pytest.raises(OSError):
+        socket.getaddrinfo("pypi.org", 443)
+
+
+# 5. A pinned environment ------------------------------------------------------------------------------
+
+def _pins(path):
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)(\[[^\]]*\])?==([^\s;]+)(\s*;.*)?", line)
+        assert match, f"{path.name}: not an exact pin: {line!r}"
+        pins[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(3)
+    return pins
+
+
+def test_requirements_are_exact_pins_and_agree_with_the_lock():
+    """requirements.txt pins every direct dependency exactly; requirements.lock (``make lock``) pins every
+    transitive one, and agrees with requirements.txt."""
+    direct, lock = _pins(ROOT / "requirements.txt"), _pins(ROOT / "requirements.lock")
+    assert direct, "requirements.txt pins nothing"
+    differ = {n: (v, lock.get(n)) for n, v in direct.items() if lock.get(n) != v}
+    assert not differ, f"requirements.txt and requirements.lock disagree (name: (txt, lock)): {differ}"
+
+
+def test_installed_packages_match_the_lock():
+    """The environment the tests run in is the locked one."""
+    lock = _pins(ROOT / "requirements.lock")
+    installed = {re.sub(r"[-_.]+", "-", d.metadata["Name"]).lower(): d.version
+                 for d in importlib.metadata.distributions()}
+    wrong = {n: (v, installed.get(n)) for n, v in lock.items() if installed.get(n) != v}
+    assert not wrong, f"installed versions differ from requirements.lock (name: (lock, installed)): {wrong}"
+    r = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+# 6. Failures name their chapter -----------------------------------------------------------------------
+
+def test_a_chapter_failure_names_chapter_cell_and_error_first():
+    with pytest.raises(ChapterError) as err:
+        run_chapter("chapter_template", stop_after="check_parameters(", n_seeds=0)
+    first_line = str(err.value).splitlines()[0]
+    assert re.match(r"chapter 'chapter_template' \(templates/chapter_template.md\) failed in cell \d+ "
+                    r"\[.*\]: ParameterError: parameter 'n_seeds' must be", first_line), first_line
+
+
+def test_a_failed_book_build_names_the_chapter_first(tmp_path):
+    report = tmp_path / "reports" / "book" / "07_inductive_biases.err.log"
+    report.parent.mkdir(parents=True)
+    report.write_text("Traceback (most recent call last):\n  ...\nDivergenceError: training loss diverged\n")
+    lines = failures("WARNING: something else\n[IPKernelApp] WARNING | not a build problem", html=tmp_path)
+    assert lines[0].startswith("chapter 07_inductive_biases failed to execute: DivergenceError"), lines
+    assert lines[1:] == ["WARNING: something else"], lines
+
+
+# 7. No eval, exec or pickle ---------------------------------------------------------------------------
+
+def test_the_lint_forbids_eval_exec_and_pickle():
+    """ruff's flake8-bandit rules S102 (exec), S307 (eval), S301 (pickle) and S506 (unsafe yaml) stay
+    selected; test_hygiene runs ruff on the package, the tests and every chapter's code."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]["lint"]
+    selected = set(config.get("select", [])) | set(config.get("extend-select", []))
+    for rule in ("S102", "S307", "S301", "S506"):
+        assert rule in selected or "S" in selected, f"ruff rule {rule} is not selected"
+        assert rule not in set(config.get("ignore", [])), f"ruff rule {rule} is ignored"
