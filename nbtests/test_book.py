@@ -112,7 +112,7 @@ def test_intro_and_ledger_show_every_chapters_own_verdict(built, page):
     assert shown == expected, f"{page}: verdicts on the page {shown} differ from the chapters' {expected}"
     source = (ROOT / f"{page}.md").read_text()
     for path in chapter_paths().values():
-        assert f"{path.name}::verdict`" in source, f"{page}: no row for {path.name}"
+        assert f"{path.name}::verdict:s`" in source, f"{page}: no row for {path.name}"
 
 
 def test_ledger_is_right_after_the_intro():

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from nbtests.harness import ROOT, chapter_paths, notebook_paths, read_notebook, toc_files
 
@@ -122,3 +123,17 @@ def test_ruff_clean_on_chapter_code(tmp_path):
     r = subprocess.run([RUFF, "check", "--config", str(ROOT / "pyproject.toml"), "--extend-ignore", ignore,
                         str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_licence_citation_and_contributing_guides_exist():
+    """Instructors can reuse the book: the licences are stated, the book is citable, the guides exist."""
+    licence = (ROOT / "LICENSE").read_text()
+    assert "MIT License" in licence and "CC BY 4.0" in licence
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    for key in ("cff-version", "message", "title", "authors"):
+        assert cff.get(key), f"CITATION.cff lacks {key}"
+    assert cff["license"] == "MIT"
+    guide = (ROOT / "CONTRIBUTING.md").read_text()
+    assert "## Write a chapter" in guide and "## Fork one chapter for a course" in guide
+    footer = yaml.safe_load((ROOT / "_config.yml").read_text())["html"]["extra_footer"]
+    assert "MIT" in footer and "CC" in footer, footer
