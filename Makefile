@@ -5,10 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test bench lock clean help
+.PHONY: book book-student test bench lock clean help
 
 help:
 	@echo "make book   build the site into _build/html (executes every chapter)"
+	@echo "make book-student  build the student edition (solutions removed) into _build/student/html"
 	@echo "make test   run the tests: package, chapter claims, hygiene, book build + HTML checks"
 	@echo "make lock   regenerate requirements.lock from requirements.txt"
 	@echo "make clean  remove build outputs (not the venv)"
@@ -22,6 +23,9 @@ $(STAMP): requirements.txt requirements.lock pyproject.toml
 
 book: $(STAMP)
 	$(BIN)/python -m nbtests.build_book
+
+book-student: $(STAMP)
+	$(BIN)/python -m nbtests.build_book --student
 
 test: $(STAMP)
 	$(BIN)/python -m pytest nbtests $(PYTEST_ARGS)

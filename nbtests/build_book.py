@@ -1,5 +1,12 @@
 """Build the book (``make book``): execute every chapter and build the site into ``_build/html`` with
 warnings as errors. When the build fails, the reason comes first: which chapter, which cell, what error.
+
+``python -m nbtests.build_book --student`` (``make book-student``) builds the student edition into
+``_build/student/html``: the same site from the same ``_config.yml``, with one setting changed at build
+time (sphinx-exercise's ``hide_solutions``; ``_ext/dlfn_site.py`` makes it remove gated solutions, their
+code cells and the solutions in the downloads and copied sources too). It reads the executed chapters from
+the regular build's execution cache (``_build/.jupyter_cache``), so it executes nothing the regular build
+has already run, and it never touches ``_build/html``.
 """
 
 from __future__ import annotations
@@ -11,44 +18,98 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+STUDENT_HTML = ROOT / "_build" / "student" / "html"
 
 
-def build(extra_args: list[str] | None = None) -> subprocess.CompletedProcess:
+def build(extra_args: list[str] | None = None, *, student: bool = False) -> subprocess.CompletedProcess:
+    """Build the site (``student``: the student edition) in a subprocess and return its result."""
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)  # MPLBACKEND=Agg silently removes every figure from the book
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "-W", "-n", "--keep-going",
-           *(extra_args or [])]
+    if student:
+        cmd = [sys.executable, "-m", "nbtests.build_book", "--student-worker", *(extra_args or [])]
+    else:
+        cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "-W", "-n", "--keep-going",
+               *(extra_args or [])]
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
 
 
-def failures(output: str) -> list[str]:
+def student_paths(path_output: Path | None = None) -> tuple[Path, Path]:
+    """Where the student edition goes and which execution cache it reads: ``_build/student/html`` and
+    ``_build/.jupyter_cache``, under ``path_output`` if given (as ``jupyter-book build --path-output``)."""
+    build_dir = (Path(path_output).resolve() if path_output else ROOT) / "_build"
+    return build_dir / "student" / "html", build_dir / ".jupyter_cache"
+
+
+def build_student_here(path_output: Path | None = None) -> int:
+    """Build the student edition in this process, as ``jupyter-book build -W -n --keep-going`` builds the
+    book, with ``hide_solutions`` set and the regular build's execution cache; returns the exit status."""
+    from jupyter_book.sphinx import build_sphinx
+
+    html, cache = student_paths(path_output)
+    overrides = {
+        "external_toc_path": (ROOT / "_toc.yml").as_posix(),  # as the jupyter-book CLI sets them
+        "latex_individualpages": False,
+        "nitpicky": True,
+        "hide_solutions": True,
+        "nb_execution_cache_path": str(cache),
+    }
+    print(f"Student edition: {html} (execution cache: {cache})")
+    result = build_sphinx(ROOT, html, noconfig=True, path_config=str(ROOT / "_config.yml"),
+                          confoverrides=overrides, builder="html", warningiserror=True, keep_going=True)
+    return 0 if result == 0 else 1
+
+
+def failures(output: str, html: Path = HTML) -> list[str]:
     """The lines that name what failed: execution errors (with their chapter) and Sphinx's warnings
     ("WARNING:"; a kernel's own log lines, such as "[IPKernelApp] WARNING | ...", are not build problems)."""
     lines = []
-    for report in sorted((ROOT / "_build" / "html" / "reports").glob("**/*.err.log")):
-        text = report.read_text(errors="replace").strip().splitlines()
+    for report in sorted((Path(html) / "reports").glob("**/*.err.log")):
+        log = report.read_text(errors="replace")
+        text = log.strip().splitlines()
         last = next((t for t in reversed(text) if t.strip()), "")
-        lines.append(f"chapter {report.stem.replace('.err', '')} failed to execute: {last.strip()}"
-                     f"  (full log: {report.relative_to(ROOT)})")
+        cell = re.search(r"executing the following cell:\s*\n-+\n\s*(\S[^\n]*)", log)
+        where = f" in the cell [{cell.group(1).strip()[:80]}]" if cell else ""
+        lines.append(f"chapter {report.stem.replace('.err', '')} failed to execute{where}: {last.strip()}"
+                     f"  (full log: {os.path.relpath(report, ROOT)})")
     for line in output.splitlines():
         if re.search(r"\b(WARNING|ERROR|CRITICAL|SEVERE):", line):
             lines.append(line.strip())
     return lines
 
 
+def _option(args: list[str], name: str) -> str | None:
+    return args[args.index(name) + 1] if name in args[:-1] else None
+
+
 def main() -> int:
-    result = build(sys.argv[1:])
-    problems = failures(result.stdout + result.stderr)
+    args = sys.argv[1:]
+    if args[:1] == ["--student-worker"]:  # the subprocess that build(student=True) starts
+        return build_student_here(_option(args, "--path-output"))
+    student = "--student" in args
+    args = [a for a in args if a != "--student"]
+    path_output = _option(args, "--path-output")
+    if student:
+        if len(args) != (2 if path_output else 0):
+            print("--student takes no other option than --path-output DIR", file=sys.stderr)
+            return 2
+        if path_output:
+            args = ["--path-output", str(Path(path_output).resolve())]
+    html = (student_paths(path_output)[0] if student else
+            (Path(path_output).resolve() / "_build" / "html" if path_output else HTML))
+    result = build(args, student=student)
+    problems = failures(result.stdout + result.stderr, html)
     if result.returncode != 0 or problems:
-        print("BOOK BUILD FAILED:", file=sys.stderr)
-        for line in problems[:40] or ["(no warning captured; see the output below)"]:
-            print("  " + line, file=sys.stderr)
+        summary = ["BOOK BUILD FAILED:"] + ["  " + line for line in
+                                           problems[:40] or ["(no warning captured; see the full output)"]]
+        print("\n".join(summary), file=sys.stderr)
         print("\n--- full output ---", file=sys.stderr)
         print(result.stdout[-20000:], file=sys.stderr)
         print(result.stderr[-20000:], file=sys.stderr)
+        print("--- end of full output ---\n" + "\n".join(summary), file=sys.stderr)  # again, where a reader looks
         return result.returncode or 1
     print(result.stdout[-3000:])
-    print(f"Book built: {ROOT / '_build' / 'html' / 'index.html'}")
+    print(f"{'Student edition' if student else 'Book'} built: {html / 'index.html'}")
     return 0
 
 

@@ -69,6 +69,8 @@ def student_built(built):
     from nbtests.build_book import STUDENT_HTML
 
     result = build(student=True)
+    STUDENT_HTML.parent.mkdir(parents=True, exist_ok=True)
+    (STUDENT_HTML.parent / "build.log").write_text(result.stdout + result.stderr)  # read by test_site
     problems = failures(result.stdout + result.stderr, STUDENT_HTML)
     assert result.returncode == 0 and not problems, "student edition build failed:\n" + "\n".join(problems[:40]) + \
         "\n" + result.stdout[-5000:] + result.stderr[-5000:]

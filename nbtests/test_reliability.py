@@ -221,9 +221,12 @@ def test_a_chapter_failure_names_chapter_cell_and_error_first():
 def test_a_failed_book_build_names_the_chapter_first(tmp_path):
     report = tmp_path / "reports" / "book" / "07_inductive_biases.err.log"
     report.parent.mkdir(parents=True)
-    report.write_text("Traceback (most recent call last):\n  ...\nDivergenceError: training loss diverged\n")
+    report.write_text("Traceback (most recent call last):\n  ...\nnbclient.exceptions.CellExecutionError: An error "
+                      "occurred while executing the following cell:\n------------------\nlosses = train(key)\n"
+                      "check_finite(losses)\n------------------\n\nDivergenceError: training loss diverged\n")
     lines = failures("WARNING: something else\n[IPKernelApp] WARNING | not a build problem", html=tmp_path)
-    assert lines[0].startswith("chapter 07_inductive_biases failed to execute: DivergenceError"), lines
+    assert lines[0].startswith("chapter 07_inductive_biases failed to execute in the cell [losses = train(key)]: "
+                               "DivergenceError"), lines
     assert lines[1:] == ["WARNING: something else"], lines
 
 
