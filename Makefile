@@ -5,18 +5,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book book-student test bench lock clean help
+.PHONY: book book-student test bench lock audit clean help
 
 help:
 	@echo "make book   build the site into _build/html (executes every chapter)"
 	@echo "make book-student  build the student edition (solutions removed) into _build/student/html"
 	@echo "make test   run the tests: package, chapter claims, hygiene, book build + HTML checks"
 	@echo "make lock   regenerate requirements.lock from requirements.txt"
+	@echo "make audit  check requirements.lock for known vulnerabilities (needs the internet; not in make test)"
 	@echo "make clean  remove build outputs (not the venv)"
 
 $(STAMP): requirements.txt requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet pip==26.3  # pinned too: the installer is part of the environment
 	$(BIN)/python -m pip install --quiet -r requirements.txt -c requirements.lock
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
 	touch $(STAMP)
@@ -35,6 +36,15 @@ lock:
 	.lock-venv/bin/python -m pip install --quiet -r requirements.txt
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
 	rm -rf .lock-venv
+
+# pip-audit asks PyPI's vulnerability service about every locked version: it needs the internet, so it is a
+# step for a connected machine (the package-registry mirror on the book's build machines has no
+# vulnerability data), run when the lock changes; make test checks that the lock is consistent.
+audit:
+	rm -rf .audit-venv && $(PYTHON) -m venv .audit-venv
+	.audit-venv/bin/python -m pip install --quiet pip-audit==2.10.1
+	.audit-venv/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r requirements.lock
+	rm -rf .audit-venv
 
 clean:
 	rm -rf _build
