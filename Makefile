@@ -13,6 +13,8 @@ help:
 	@echo "make test   run the tests: package, chapter claims, hygiene, book build + HTML checks"
 	@echo "make lock   regenerate requirements.lock from requirements.txt"
 	@echo "make audit  check requirements.lock for known vulnerabilities (needs the internet; not in make test)"
+	@echo "make bench  time every chapter, the heaviest training loops and the book build (~20 min); writes"
+	@echo "            bench/report.json, bench/report.md and the README table (python -m bench.readme redraws it)"
 	@echo "make clean  remove build outputs (not the venv)"
 
 $(STAMP): requirements.txt requirements.lock pyproject.toml
@@ -30,6 +32,9 @@ book-student: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest nbtests $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
