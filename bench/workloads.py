@@ -666,7 +666,9 @@ def credit_assignment() -> Workload:
         shapes="per run: (32, 64) @ (64, 32) and (32, 32) @ (32, 10)",
         prepare=prepare, batched=batched_program, curves=curves, baseline=baseline, step_fns=step_fns,
         diagnose=diagnose, labels=[rule for _ in range(n_seeds) for rule in rules for _ in learning_rates],
-        agreement_note=("BP and FA follow exact gradients (or a fixed feedback matrix) and agree to float32 rounding. "
+        agreement_note=("BP and FA follow exact gradients (or a fixed feedback matrix) and agree to float32 rounding "
+                        "at moderate learning rates (at the largest, even a run that ends below its first loss can "
+                        "be chaotic). "
                         "NP and WP update by a difference of two nearly equal float32 losses divided by 2*sigma = "
                         "2e-3, which magnifies any rounding difference between the vmapped and the unbatched "
                         "program, so single runs drift apart while their statistics agree."),
