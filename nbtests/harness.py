@@ -201,6 +201,18 @@ def glued(nb) -> tuple[dict, dict, dict]:
     return values, figures, texts
 
 
+def build_glued(stem: str) -> tuple[dict, dict]:
+    """What the book build's execution of ``book/<stem>.md`` glued (myst-nb's ``.glue.json``): the raw text of
+    every value, and every figure's PNG as base64 text."""
+    def text(v):
+        return "".join(v) if isinstance(v, list) else v
+
+    glue = json.loads((ROOT / "_build" / "jupyter_execute" / "book" / f"{stem}.glue.json").read_text())
+    figures = {k: text(v["data"]["image/png"]) for k, v in glue.items() if "image/png" in v["data"]}
+    texts = {k: text(v["data"]["text/plain"]) for k, v in glue.items() if k not in figures}
+    return texts, figures
+
+
 def _describe_failure(slug: str, path: Path, nb, err) -> str:
     """Name the chapter, the failing cell and the error, in the first lines of the message."""
     cell_no, source = None, ""

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from dlfn import VERDICTS, verdict_of
-from nbtests.harness import ROOT, chapter_paths, notebook_paths, toc_files
+from nbtests.harness import ROOT, build_glued, chapter_paths, notebook_paths, toc_files
 
 
 class Page(HTMLParser):
@@ -82,10 +82,7 @@ def test_math_is_served_from_the_site_not_a_cdn(built):
 
 
 def _glued_in_build(stem):
-    import json
-
-    glue = json.loads((ROOT / "_build" / "jupyter_execute" / "book" / f"{stem}.glue.json").read_text())
-    return {k: v["data"]["text/plain"] for k, v in glue.items() if "text/plain" in v["data"]}
+    return build_glued(stem)[0]
 
 
 @pytest.mark.parametrize("slug", sorted(chapter_paths()))

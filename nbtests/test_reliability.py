@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
-import json
 import os
 import re
 import socket
@@ -27,7 +26,7 @@ import pytest
 
 from dlfn import ParameterError, check_parameters
 from nbtests.build_book import failures
-from nbtests.harness import ROOT, ChapterError, chapter_paths, read_notebook, run_chapter
+from nbtests.harness import ROOT, ChapterError, build_glued, chapter_paths, read_notebook, run_chapter
 
 CHAPTERS = chapter_paths()
 TEMPLATE = ROOT / "templates" / "chapter_template.md"
@@ -36,10 +35,6 @@ ALL = {**CHAPTERS, "chapter_template": TEMPLATE}
 
 # 1. Bit-identical reruns ------------------------------------------------------------------------------
 
-def _text(value):
-    return "".join(value) if isinstance(value, list) else value
-
-
 @pytest.mark.parametrize("slug", sorted(CHAPTERS))
 def test_rerun_is_bit_identical(built, default_chapter, slug):
     """The book build's execution and the tests' papermill run of the same chapter at the same (default)
@@ -47,15 +42,13 @@ def test_rerun_is_bit_identical(built, default_chapter, slug):
     The build may take its execution from the cache of an earlier session: then this compares runs across
     sessions too."""
     stem = CHAPTERS[slug].stem
-    glue = json.loads((ROOT / "_build" / "jupyter_execute" / "book" / f"{stem}.glue.json").read_text())
-    book_png = {k: _text(v["data"]["image/png"]) for k, v in glue.items() if "image/png" in v["data"]}
-    book_text = {k: _text(v["data"]["text/plain"]) for k, v in glue.items() if "image/png" not in v["data"]}
+    book_text, book_png = build_glued(stem)
     run = default_chapter(slug)
     assert sorted(book_text) == sorted(run.texts), f"{slug}: the two runs glued different names"
     differ = {k: (book_text[k][:60], run.texts[k][:60]) for k in book_text if book_text[k] != run.texts[k]}
     assert not differ, f"{slug}: values differ between the book build and the test run: {differ}"
     assert sorted(book_png) == sorted(run.figures), f"{slug}: the two runs glued different figures"
-    differ = [k for k in book_png if book_png[k] != _text(run.figures[k])]
+    differ = [k for k in book_png if book_png[k] != run.figures[k]]
     assert not differ, f"{slug}: figure data differ between the book build and the test run: {differ}"
 
 
