@@ -16,6 +16,9 @@ from dlfn import (
     load_digits_images,
     mean_ci,
     paired_test,
+    random_bernoulli,
+    random_normal,
+    random_uniform,
 )
 from dlfn.glue import _plain
 from nbtests.harness import run_chapter
@@ -125,3 +128,23 @@ def test_verdict_follows_from_the_criteria():
     assert set(VERDICTS) == {"holds", "partly holds", "does not hold"}
     with pytest.raises(ValueError):
         verdict_of({})
+
+
+@pytest.mark.parametrize("shape", [(), (5,), (4, 3), (3, 3, 8, 16)])
+def test_draws_equal_jax_random_bit_for_bit(shape):
+    """dlfn's quick-to-compile draws must return exactly jax.random's numbers (chapters 03, 07, 09 use them
+    in place of jax.random; a JAX version that changes how bits map to shapes must fail here)."""
+    key = jax.random.key(7)
+    pairs = [
+        (random_normal(key, shape), jax.random.normal(key, shape)),
+        (random_normal(key, shape, jnp.float16), jax.random.normal(key, shape, jnp.float16)),
+        (random_uniform(key, shape, minval=-2.0, maxval=3.0), jax.random.uniform(key, shape, minval=-2.0, maxval=3.0)),
+        (random_bernoulli(key, 0.3, shape), jax.random.bernoulli(key, 0.3, shape)),
+    ]
+    for ours, theirs in pairs:
+        assert ours.shape == theirs.shape == shape and ours.dtype == theirs.dtype
+        np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
+    # and under jit and vmap, as the chapters use them
+    keys = jax.random.split(key, 3)
+    np.testing.assert_array_equal(np.asarray(jax.jit(jax.vmap(lambda k: random_normal(k, shape)))(keys)),
+                                  np.asarray(jax.vmap(lambda k: jax.random.normal(k, shape))(keys)))
