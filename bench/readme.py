@@ -120,6 +120,14 @@ def explain(w: dict, report: dict) -> str:
         text += (f"The baseline already spends most of its time computing, so no implementation could be more "
                  f"than {w['speedup_ceiling']}x faster than it (its time over the workload's FLOPs at the peak): "
                  f"the {target['speedup']:.0f}x target cannot be met. ")
+    elif w["speedup"] < target["speedup"] and len(widths) > 1 and \
+            min(r["ms_per_run_step"] for r in widths[1:]) > widths[0]["ms_per_run_step"]:
+        text += (f"Why the {target['speedup']:.0f}x target is missed: the baseline calls the same compiled step "
+                 f"the book's program runs, so the book can only save the baseline's per-call overhead (worth "
+                 f"{w['speedup']}x here: a step's work dwarfs one call's cost) or make a run's step cheaper by "
+                 f"batching runs, and batching makes it dearer (below). A {target['speedup']:.0f}x speed-up would "
+                 f"need the step itself to get {target['speedup'] / w['speedup']:.1f}x faster, and the baseline, "
+                 f"calling that same step, would get faster with it. ")
     frac = target["fraction_of_peak_if_compute_bound"]
     if widths:
         text += sweep + " "

@@ -138,3 +138,23 @@ def test_licence_citation_and_contributing_guides_exist():
     assert "## Write a chapter" in guide and "## Fork one chapter for a course" in guide
     footer = yaml.safe_load((ROOT / "_config.yml").read_text())["html"]["extra_footer"]
     assert "MIT" in footer and "CC" in footer, footer
+
+
+def test_bench_tables_are_generated_from_the_committed_report():
+    """The README's "How long does it take" table and bench/report.md are rendered from bench/report.json by
+    bench/readme.py, never typed: each must equal what `python -m bench.readme` writes, and the report must
+    time every notebook of the book (a new chapter needs a `make bench` before its time can be shown)."""
+    import json
+
+    from bench.readme import END, REPORT, START, full_report, readme_table
+
+    report = json.loads(REPORT.read_text())
+    readme = (ROOT / "README.md").read_text()
+    assert readme.count(START) == 1 and readme.count(END) == 1, "README.md needs one bench-table block"
+    table = readme.split(START, 1)[1].split(END, 1)[0].strip("\n")
+    assert table == readme_table(report), "README.md's table is not the report's: run python -m bench.readme"
+    assert REPORT.with_suffix(".md").read_text() == full_report(report), \
+        "bench/report.md is not the report's rendering: run python -m bench.readme"
+    timed = {c["file"] for c in report["chapters"]["chapters"]}
+    book = {str(p.relative_to(ROOT)) for p in notebook_paths().values()}
+    assert book <= timed, f"bench/report.json has no time for {sorted(book - timed)}: run make bench"
