@@ -1,14 +1,16 @@
-"""Random draws with many axes that compile in a fraction of a second.
+"""Random draws that compile in a fraction of the time `jax.random`'s take on CPU.
 
 Plumbing, not science: these return exactly what `jax.random.normal`, `jax.random.uniform` and
-`jax.random.bernoulli` return, bit for bit. They exist because on CPU (JAX 0.10.2, threefry2x32) XLA takes
-seconds to compile a draw whose shape has three or more axes: 2.9 s for a (3, 3, 8, 16) normal draw, against
-0.2 s for the same 1152 numbers drawn as a vector and reshaped, on the book's 2-core test machine, and
-every compiled program that contains such a draw pays it again. JAX generates the random bits of the flattened
-shape and reshapes them, so drawing flat and reshaping gives the same numbers; `nbtests/test_package.py`
-checks that for every function here, so a JAX upgrade that changes it fails the tests instead of silently
-changing the book's results. Used by `03_credit_assignment` (batches of examples), `07_inductive_biases`
-(convolution kernels) and `09_baldwin_effect` (trials).
+`jax.random.bernoulli` return, bit for bit. They exist because on CPU (JAX 0.10.2, threefry2x32) XLA compiles
+a draw slowly when its shape has two or more axes, and more slowly still under `jax.vmap` (which adds one):
+a (3, 3, 8, 16) normal draw takes 2.9 s to compile, the same 1152 numbers drawn as a vector and reshaped
+0.2 s; an MLP's initial weights under `jax.vmap` over seeds 2.1 s against 0.6 s (measured on the book's
+2-core test machine). Every compiled program that contains such a draw pays it again, and the chapters
+compile many. JAX generates the random bits of the flattened shape and reshapes them, so drawing flat and
+reshaping gives the same numbers; `nbtests/test_package.py` checks that for every function here, so a JAX
+upgrade that changes it fails the tests instead of silently changing the book's results. (Inside a larger
+program XLA may fuse the arithmetic around a draw differently, so numbers computed from it can differ in
+their last bits, as after any change to a program.) Every chapter uses them in place of `jax.random`'s.
 """
 
 import math

@@ -132,8 +132,8 @@ def test_verdict_follows_from_the_criteria():
 
 @pytest.mark.parametrize("shape", [(), (5,), (4, 3), (3, 3, 8, 16)])
 def test_draws_equal_jax_random_bit_for_bit(shape):
-    """dlfn's quick-to-compile draws must return exactly jax.random's numbers (chapters 03, 07, 09 use them
-    in place of jax.random; a JAX version that changes how bits map to shapes must fail here)."""
+    """dlfn's quick-to-compile draws must return exactly jax.random's numbers (every chapter uses them in
+    place of jax.random's; a JAX version that changes how bits map to shapes must fail here)."""
     key = jax.random.key(7)
     pairs = [
         (random_normal(key, shape), jax.random.normal(key, shape)),
