@@ -3,14 +3,15 @@
 Plumbing, not science: these return exactly what `jax.random.normal`, `jax.random.uniform` and
 `jax.random.bernoulli` return, bit for bit. They exist because on CPU (JAX 0.10.2, threefry2x32) XLA compiles
 a draw slowly when its shape has two or more axes, and more slowly still under `jax.vmap` (which adds one):
-a (3, 3, 8, 16) normal draw takes 2.9 s to compile, the same 1152 numbers drawn as a vector and reshaped
-0.2 s; an MLP's initial weights under `jax.vmap` over seeds 2.1 s against 0.6 s (measured on the book's
-2-core test machine). Every compiled program that contains such a draw pays it again, and the chapters
-compile many. JAX generates the random bits of the flattened shape and reshapes them, so drawing flat and
-reshaping gives the same numbers; `nbtests/test_package.py` checks that for every function here, so a JAX
-upgrade that changes it fails the tests instead of silently changing the book's results. (Inside a larger
-program XLA may fuse the arithmetic around a draw differently, so numbers computed from it can differ in
-their last bits, as after any change to a program.) Every chapter uses them in place of `jax.random`'s.
+a (3, 3, 8, 16) normal draw took 2.9 s to compile, the same 1152 numbers drawn as a vector and reshaped 0.2 s;
+an MLP's initial weights under `jax.vmap` over seeds 2.1 s against 0.6 s (on the book's 2-core test machine;
+`python -m bench.draws` measures both again). Every compiled program that contains such a draw pays it again,
+and the chapters compile many. JAX generates the random bits of the flattened shape and reshapes them, so
+drawing flat and reshaping gives the same numbers; `nbtests/test_package.py` checks that for every function
+here, so a JAX upgrade that changes it fails the tests instead of silently changing the book's results.
+(Inside a larger program XLA may fuse the arithmetic around a draw differently, so numbers computed from it
+can differ in their last bits, as after any change to a program.) Every chapter uses them in place of
+`jax.random`'s.
 """
 
 import math
@@ -39,3 +40,4 @@ def random_bernoulli(key, p, shape):
     """Booleans, True with probability p (a scalar); equal to `jax.random.bernoulli(key, p, shape)`."""
     flat, shape = _flat(shape)
     return jax.random.bernoulli(key, p, flat).reshape(shape)
+
