@@ -8,28 +8,49 @@ or uses it.
 
 from dlfn.data import digits_split, load_digits_images, one_hot
 from dlfn.draws import random_bernoulli, random_normal, random_uniform
-from dlfn.glue import VERDICTS, glue_figure, glue_value, glue_verdict, glued, verdict_of
+from dlfn.glue import glue_figure, glue_value, glued
 from dlfn.params import ParameterError, check_parameters
 from dlfn.plotting import COLORS, use_style
-from dlfn.stats import mean_ci, paired_test
+from dlfn.stats import equivalence_test, mean_ci, one_sided_test, paired_test
 from dlfn.train import DivergenceError, check_finite, fit
+from dlfn.verdict import (
+    OUTCOMES,
+    VERDICTS,
+    CheckError,
+    above,
+    below,
+    check,
+    equivalent,
+    glue_verdict,
+    hypothesis_test,
+    verdict_of,
+)
 
 __all__ = [
     "COLORS",
+    "OUTCOMES",
     "VERDICTS",
+    "CheckError",
     "DivergenceError",
     "ParameterError",
+    "above",
+    "below",
+    "check",
     "check_finite",
     "check_parameters",
     "digits_split",
+    "equivalence_test",
+    "equivalent",
     "fit",
     "glue_figure",
     "glue_value",
     "glue_verdict",
     "glued",
+    "hypothesis_test",
     "load_digits_images",
     "mean_ci",
     "one_hot",
+    "one_sided_test",
     "paired_test",
     "random_bernoulli",
     "random_normal",

@@ -15,10 +15,7 @@ import numpy as np
 _REGISTRY: dict = {}
 glued = MappingProxyType(_REGISTRY)
 """Every value glued so far in this kernel, by name, as the plain Python value the page and the tests see
-(read-only). A chapter's verdict cell reads its numbers from here, so it judges exactly what was glued."""
-
-VERDICTS = ("holds", "partly holds", "does not hold")
-
+(read-only)."""
 
 def _plain(value):
     """Convert numpy / JAX scalars and arrays to plain Python numbers and lists."""
@@ -49,37 +46,6 @@ def glue_value(name: str, value):
     glue(name, plain, display=False)
     _REGISTRY[name] = plain
     return plain
-
-
-def verdict_of(criteria: dict) -> str:
-    """``"holds"`` if every criterion is met, ``"does not hold"`` if none is, ``"partly holds"`` otherwise."""
-    if not criteria:
-        raise ValueError("a verdict needs at least one criterion")
-    met = [bool(ok) for ok in criteria.values()]
-    return VERDICTS[0] if all(met) else VERDICTS[2] if not any(met) else VERDICTS[1]
-
-
-def glue_verdict(criteria: dict, *, name: str = "verdict") -> str:
-    """Judge a chapter's claim and glue the result for the page and for the book's ledger.
-
-    Args:
-        criteria: ``{description: met}``; each description says what was measured and where its threshold
-            comes from (a published value, chance level, a significance level), e.g.
-            ``{"CNN beats MLP on shifted digits (paired t-test, p < 0.01)": p < 0.01}``.
-        name: glue name of the verdict.
-
-    Prints the checklist; glues ``name`` (one of :data:`VERDICTS`), ``name + "_met"`` and ``name + "_criteria"``
-    (the dict of descriptions to booleans); returns the verdict.
-    """
-    verdict = verdict_of(criteria)
-    for description, ok in criteria.items():
-        print(f"[{'x' if ok else ' '}] {description}")
-    n_met = sum(bool(ok) for ok in criteria.values())
-    print(f"verdict: {verdict} ({n_met} of {len(criteria)} criteria met)")
-    glue_value(name, verdict)
-    glue_value(f"{name}_met", f"{n_met} of {len(criteria)}")
-    glue_value(f"{name}_criteria", {description: bool(ok) for description, ok in criteria.items()})
-    return verdict
 
 
 def glue_figure(name: str, fig) -> None:

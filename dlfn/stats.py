@@ -1,4 +1,5 @@
-"""Statistics across seeds: a mean with its confidence interval, and a paired test.
+"""Statistics across independent runs: a mean with its confidence interval, a paired test, one-sided and
+equivalence (TOST) tests.
 
 Used by every chapter that reports a quantity over several seeds (first: ``inductive_biases``).
 """
@@ -50,3 +51,29 @@ def paired_test(a, b) -> dict:
         p_wilcoxon = float(stats.wilcoxon(a, b).pvalue)
     return {"mean_diff": float(diff.mean()), "t": float(t.statistic), "p_t": float(t.pvalue),
             "p_wilcoxon": p_wilcoxon}
+
+
+def one_sided_test(samples, threshold: float, *, greater: bool, method: str = "t") -> float:
+    """p-value of the one-sided test that the mean of ``samples`` (one value per independent run) is above
+    (``greater``) or below ``threshold``: Student-t (``method="t"``), or exact binomial on 0/1 samples."""
+    x = np.asarray(samples, dtype=float).ravel()
+    if method == "binomial":
+        return float(stats.binomtest(int(x.sum()), x.size, p=threshold,
+                                     alternative="greater" if greater else "less").pvalue)
+    if np.all(x == x[0]):  # no spread: the mean is known exactly
+        return 0.0 if (x[0] > threshold if greater else x[0] < threshold) else 1.0
+    return float(stats.ttest_1samp(x, threshold, alternative="greater" if greater else "less").pvalue)
+
+
+def equivalence_test(samples, *, low: float, high: float, method: str = "t") -> float:
+    """Two one-sided tests (TOST): the p-value for "the mean lies inside (low, high)", the larger of the
+    p-values of "mean > low" and "mean < high". Reject the null of a difference at level alpha when it is
+    below alpha, which is the same as the (1 - 2 alpha) confidence interval lying inside (low, high).
+
+    Used by every chapter that claims "no effect" or "matches a published value"; the margin comes from the
+    chapter's parameters cell, declared with its reason before the results are seen.
+    """
+    if not low < high:
+        raise ValueError(f"equivalence_test needs low < high; got {low}, {high}")
+    return max(one_sided_test(samples, low, greater=True, method=method),
+               one_sided_test(samples, high, greater=False, method=method))

@@ -113,21 +113,85 @@ def test_digits_and_split():
 
 
 def test_chapter_template_executes():
-    """The template for new chapters runs, so it never rots."""
+    """The template for new chapters runs, so it never rots, and its test record verifies."""
+    from nbtests.verdicts import assert_outcome
+
     r = run_chapter("chapter_template")
-    assert r["template_test_error"] < 0.1
+    assert_outcome(r, "learns_the_task", "passes")
+    assert r["verdict"] == "holds" and r["verdict_checks"] == {"training_lowers_the_loss": True}
     assert "fig_template_loss" in r.figures
 
 
-def test_verdict_follows_from_the_criteria():
+def test_verdict_follows_from_the_tests_outcomes():
     from dlfn import VERDICTS, verdict_of
 
-    assert verdict_of({"a": True, "b": True}) == "holds"
-    assert verdict_of({"a": True, "b": False}) == "partly holds"
-    assert verdict_of({"a": False}) == "does not hold"
-    assert set(VERDICTS) == {"holds", "partly holds", "does not hold"}
+    assert verdict_of(["passes", "passes"]) == "holds"
+    assert verdict_of(["passes", "fails"]) == "partly holds"
+    assert verdict_of(["passes", "does not discriminate"]) == "partly holds"
+    assert verdict_of(["fails"]) == "does not hold"
+    assert verdict_of(["fails", "does not discriminate"]) == "does not hold"
+    assert verdict_of(["does not discriminate"]) == "inconclusive"
+    assert set(VERDICTS) == {"holds", "partly holds", "does not hold", "inconclusive"}
     with pytest.raises(ValueError):
-        verdict_of({})
+        verdict_of([])
+    with pytest.raises(ValueError):
+        verdict_of(["holds"])
+
+
+def _record(samples, control, rule, **kw):
+    from dlfn import hypothesis_test
+
+    return hypothesis_test("t", claim="c", null="n", statistic="s", unit="runs", samples=samples, rule=rule,
+                           source="declared", control="ctrl", control_samples=control, **kw)
+
+
+def test_a_test_passes_only_when_its_control_fails():
+    from dlfn import above
+
+    rng = np.random.default_rng(0)
+    good, bad = rng.normal(1.0, 0.1, 8), rng.normal(0.0, 0.1, 8)
+    assert _record(good, bad, above(0.5))["outcome"] == "passes"
+    assert _record(bad, bad, above(0.5))["outcome"] == "fails"
+    assert _record(good, good, above(0.5))["outcome"] == "does not discriminate"
+
+
+def test_rules_use_the_one_sided_bound_and_tost():
+    from dlfn import above, below, equivalent
+    from nbtests.verdicts import verify_record
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(0.10, 0.05, 8)  # mean near 0.1, one-sided 99% bound about 0.05 below it
+    assert not _record(x, x - 1, above(0.09))["met"]  # the mean is above 0.09, its lower bound is not
+    assert _record(x, x + 1, below(0.2))["met"]
+    eq = _record(x - x.mean(), x + 1, equivalent(0.1))  # centred: 90% CI well inside +-0.1
+    assert eq["met"] and eq["p"] < 0.05 and eq["outcome"] == "passes"
+    assert not _record(x - x.mean(), x, equivalent(0.01))["met"]  # too narrow a margin for this noise
+    for rec in (eq, _record(x, x, above(0.0)), _record([1] * 10, [1, 0] * 5, above(0.5, alpha=0.05),
+                                                       interval_method="binomial")):
+        verify_record(rec)  # the tests' own recomputation agrees with dlfn's
+    with pytest.raises(ValueError):
+        _record([1.0], [0.0, 1.0], above(0))  # one run is not a replication
+    with pytest.raises(ValueError):
+        equivalent(0)
+
+
+def test_equivalence_test_is_two_one_sided_tests():
+    from dlfn import equivalence_test, one_sided_test
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(0.0, 1.0, 30)
+    assert equivalence_test(x, low=-5, high=5) < 1e-6
+    assert equivalence_test(x + 10, low=-5, high=5) > 0.5
+    p = equivalence_test(x, low=-0.3, high=0.4)
+    assert p == max(one_sided_test(x, -0.3, greater=True), one_sided_test(x, 0.4, greater=False))
+
+
+def test_a_failed_check_stops_with_its_name():
+    from dlfn import CheckError, check
+
+    assert check("fine", True, "an identity")
+    with pytest.raises(CheckError, match="'broken'"):
+        check("broken", 1 > 2, "one is more than two")
 
 
 @pytest.mark.parametrize("shape", [(), (5,), (4, 3), (3, 3, 8, 16)])
