@@ -5,12 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book book-student test bench lock audit clean help
+.PHONY: book book-student test bench robustness lock audit clean help
 
 help:
 	@echo "make book   build the site into _build/html (executes every chapter)"
 	@echo "make book-student  build the student edition (solutions removed) into _build/student/html"
 	@echo "make test   run the tests: package, chapter claims, hygiene, book build + HTML checks"
+	@echo "make robustness  run every chapter (or CHAPTER=slug) at base seeds 0-4 and rewrite robustness/report.json,"
+	@echo "            which the ledger renders and the tests check is current (about an hour for the whole book)"
 	@echo "make lock   regenerate requirements.lock from requirements.txt"
 	@echo "make audit  check requirements.lock for known vulnerabilities (needs the internet; not in make test)"
 	@echo "make bench  time every chapter, the heaviest training loops and the book build (~20 min); writes"
@@ -35,6 +37,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+robustness: $(STAMP)
+	$(BIN)/python -m tools.robustness $(if $(CHAPTER),--chapters $(CHAPTER)) $(ROBUSTNESS_ARGS)
 
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

@@ -8,18 +8,24 @@ broken on current versions, so the records are read directly).
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
-import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from tools.book import (  # noqa: F401  (re-exported: the tests import them from here)
+    BOOK,
+    GLUE_FOLDER,
+    ROOT,
+    chapter_paths,
+    is_notebook,
+    notebook_paths,
+    parse_glued_text,
+    read_glue_file,
+    slug_of,
+    toc_files,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-BOOK = ROOT / "book"
 OUT = ROOT / "_build" / "nbtests"
 GLUE_TEXT = "application/papermill.record/text/plain"
 GLUE_PNG = "application/papermill.record/image/png"
@@ -93,53 +99,6 @@ class ChapterRun:
         return self.values[name]
 
 
-def toc_files() -> list[str]:
-    """Every file named in ``_toc.yml``, in order, as paths relative to the root without suffix."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("sections"))
-            for part in entry.get("parts", []) or []:
-                walk(part.get("chapters"))
-            walk(entry.get("chapters"))
-
-    walk(toc.get("chapters"))
-    for part in toc.get("parts", []) or []:
-        walk(part.get("chapters"))
-    return files
-
-
-def is_notebook(path: Path) -> bool:
-    """A MyST-markdown file with a jupytext kernelspec header is a notebook (a chapter)."""
-    head = path.read_text().split("\n---", 2)[0] if path.read_text().startswith("---") else ""
-    return "kernelspec:" in head
-
-
-def notebook_paths() -> dict[str, Path]:
-    """Every notebook in the table of contents (the chapters and the intro, which draws a figure):
-    ``{slug: path}``."""
-    notebooks = {}
-    for rel in toc_files():
-        path = ROOT / f"{rel}.md"
-        if path.exists() and is_notebook(path):
-            notebooks[slug_of(path)] = path
-    return notebooks
-
-
-def chapter_paths() -> dict[str, Path]:
-    """Chapters: the numbered notebooks in the table of contents, ``{slug: path}``;
-    ``book/03_credit_assignment.md`` has slug ``credit_assignment``."""
-    return {slug: path for slug, path in notebook_paths().items() if re.match(r"\d+_", path.name)}
-
-
-def slug_of(path: Path) -> str:
-    return re.sub(r"^\d+_", "", path.stem)
-
-
 def find_chapter(slug: str) -> Path:
     for path in sorted(BOOK.glob("*.md")) + sorted((ROOT / "templates").glob("*.md")):
         if slug_of(path) == slug:
@@ -153,36 +112,13 @@ def read_notebook(path: Path):
     return jupytext.read(path)
 
 
-def parse_glued_text(text: str):
-    """A glued value's text form back to Python: literals, and the bare ``nan``/``inf`` that Python writes."""
-    special = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
-    if text.strip() in special:
-        return special[text.strip()]
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        # lists holding nan or inf: parse with those names bound to floats, nothing else allowed
-        tree = ast.parse(text, mode="eval")
-        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        if not names <= {"nan", "inf"}:
-            raise
-        return _literal_with_specials(tree.body)
+def build_glued(stem: str) -> tuple[dict, dict]:
+    """What the book build's execution of ``book/<stem>.md`` glued: the raw text of every value, and every
+    figure's PNG as base64 text."""
+    return read_glue_file(GLUE_FOLDER / "book" / f"{stem}.glue.json")
 
 
-def _literal_with_specials(node):
-    if isinstance(node, ast.Name):
-        return {"nan": math.nan, "inf": math.inf}[node.id]
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return -_literal_with_specials(node.operand)
-    if isinstance(node, (ast.List, ast.Tuple)):
-        items = [_literal_with_specials(e) for e in node.elts]
-        return items if isinstance(node, ast.List) else tuple(items)
-    if isinstance(node, ast.Dict):
-        return {_literal_with_specials(k): _literal_with_specials(v) for k, v in zip(node.keys, node.values)}
-    return ast.literal_eval(node)
-
-
-def glued(nb) -> tuple[dict, dict, dict]:
+def read_glued(nb) -> tuple[dict, dict, dict]:
     """The values, figures and raw value texts glued in an executed notebook."""
     values, figures, texts = {}, {}, {}
     for cell in nb.cells:
@@ -199,18 +135,6 @@ def glued(nb) -> tuple[dict, dict, dict]:
                 texts[name] = data[GLUE_TEXT]
                 values[name] = parse_glued_text(data[GLUE_TEXT])
     return values, figures, texts
-
-
-def build_glued(stem: str) -> tuple[dict, dict]:
-    """What the book build's execution of ``book/<stem>.md`` glued (myst-nb's ``.glue.json``): the raw text of
-    every value, and every figure's PNG as base64 text."""
-    def text(v):
-        return "".join(v) if isinstance(v, list) else v
-
-    glue = json.loads((ROOT / "_build" / "jupyter_execute" / "book" / f"{stem}.glue.json").read_text())
-    figures = {k: text(v["data"]["image/png"]) for k, v in glue.items() if "image/png" in v["data"]}
-    texts = {k: text(v["data"]["text/plain"]) for k, v in glue.items() if k not in figures}
-    return texts, figures
 
 
 def _describe_failure(slug: str, path: Path, nb, err) -> str:
@@ -260,5 +184,5 @@ def run_chapter(slug: str, *, stop_after: str | None = None, timeout: int = 900,
     except pm.PapermillExecutionError as err:
         failed = nbformat.read(out, as_version=4) if out.exists() else nb
         raise ChapterError(_describe_failure(slug, src, failed, err)) from None
-    values, figures, texts = glued(executed)
+    values, figures, texts = read_glued(executed)
     return ChapterRun(slug, params, values, figures, executed, out, texts)

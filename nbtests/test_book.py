@@ -8,7 +8,8 @@ from html.parser import HTMLParser
 import pytest
 
 from dlfn import VERDICTS, verdict_of
-from nbtests.harness import ROOT, build_glued, chapter_paths, notebook_paths, toc_files
+from nbtests.harness import ROOT, chapter_paths, notebook_paths, toc_files
+from tools.book import build_values
 
 
 class Page(HTMLParser):
@@ -81,35 +82,99 @@ def test_math_is_served_from_the_site_not_a_cdn(built):
         assert (built / "book" / s.split("?")[0]).resolve().exists(), f"MathJax file missing: {s}"
 
 
-def _glued_in_build(stem):
-    return build_glued(stem)[0]
+def _ledger_module():
+    """The site's ledger extension (``_ext/dlfn_ledger.py``), which renders the generated pages."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("dlfn_ledger", ROOT / "_ext" / "dlfn_ledger.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# Names the chapters once gave to places in Richards et al. (2019) that the paper does not have.
+NOT_IN_THE_PAPER = ("Not a blank slate", "Two optimisation processes", "compressibility")
 
 
 @pytest.mark.parametrize("slug", sorted(chapter_paths()))
-def test_each_chapter_judges_its_claim(built, slug):
-    """Every chapter ends with a verdict computed from its criteria (none typed by hand)."""
-    import ast
+def test_each_chapter_judges_its_claim_by_its_tests(built, slug):
+    """Every chapter ends with a verdict in the book's form: tests (each record recomputed from its raw
+    samples, independently of dlfn, with a control measured in the same run), checks that all hold and never
+    count, a verdict that follows from the tests' outcomes alone, and the claim with where the paper makes it."""
+    from nbtests.verdicts import verify_record
 
-    glued = _glued_in_build(chapter_paths()[slug].stem)
-    assert "verdict" in glued, f"{slug}: no verdict glued (call glue_verdict in the Summary)"
-    verdict, criteria = ast.literal_eval(glued["verdict"]), ast.literal_eval(glued["verdict_criteria"])
-    assert verdict in VERDICTS and criteria, (slug, verdict)
-    assert verdict == verdict_of(criteria), f"{slug}: verdict {verdict!r} does not follow from {criteria}"
+    values = build_values(chapter_paths()[slug].stem)
+    assert "verdict_tests" in values, f"{slug}: no tests glued (call dlfn.glue_verdict in the closing cell)"
+    records = [values[f"test_{name}"] for name in values["verdict_tests"]]
+    assert records, f"{slug}: a verdict needs at least one test"
+    for rec in records:
+        verify_record(rec)
+        assert not re.search(r"\bissues? ?#?\d", rec["source"], re.I), f"{slug}: {rec['name']} cites an issue"
+    assert values["verdict"] in VERDICTS
+    assert values["verdict"] == verdict_of([r["outcome"] for r in records]), slug
+    assert all(values["verdict_checks"].values()), f"{slug}: a check failed: {values['verdict_checks']}"
+    assert values["chapter_claim"].strip(), slug
+    where = values["chapter_where"]
+    assert re.search(r"\b(Box [1-3]|Fig\. [1-5])\b|\"[^\"]+\"", where), \
+        f"{slug}: 'where' must name a box, a figure or a quoted section heading of the paper: {where!r}"
+    assert not [n for n in NOT_IN_THE_PAPER if n.lower() in where.lower()], f"{slug}: {where!r}"
+
+
+def _page_text(path) -> str:
+    import html as html_lib
+
+    text = re.sub(r"<[^>]+>", " ", path.read_text())
+    return re.sub(r"\s+", " ", html_lib.unescape(text))
 
 
 @pytest.mark.parametrize("page", ["book/intro", "book/ledger"])
-def test_intro_and_ledger_show_every_chapters_own_verdict(built, page):
-    """The map in the intro and the ledger paste each chapter's verdict from its executed run, in table
-    order, so a claim that fails shows "does not hold" (or "partly holds") there while the build succeeds."""
-    import ast
+def test_intro_and_ledger_show_every_chapters_own_tests_and_verdict(built, page):
+    """The intro's map and the ledger are generated, when the book is built, from what each chapter glued:
+    every chapter appears in the order of the book with its own verdict, and the ledger shows each of its tests
+    with this run's interval, its control's and its outcome, exactly as the chapter glued them. A claim that
+    fails shows "does not hold" there while the build succeeds."""
+    ledger = _ledger_module()
+    text = _page_text(built / f"{page}.html")
+    report = ledger.robustness_report(str(ROOT))
+    at = 0
+    for stem in [p.stem for p in chapter_paths().values()]:
+        values = build_values(stem)
+        expected = [values["verdict"]]
+        if page == "book/ledger":
+            for name in values["verdict_tests"]:
+                rec = values[f"test_{name}"]
+                expected += [ledger.interval_text(rec), ledger.interval_text(rec["control"]),
+                             ledger.robustness_text(re.sub(r"^\d+_", "", stem), rec, report), rec["outcome"]]
+        for item in expected:
+            found = text.find(" ".join(item.split()), at)
+            assert found >= 0, f"{page}: {item!r} of {stem} is not shown (in order) on the page"
+            at = found
+    assert "{dlfn-" in (ROOT / f"{page}.md").read_text(), f"{page} must be generated (dlfn-ledger / dlfn-map)"
 
-    parsed = parse(built / f"{page}.html")
-    shown = [p.strip() for p in parsed.pasted if p.strip() in VERDICTS]
-    expected = [ast.literal_eval(_glued_in_build(path.stem)["verdict"]) for path in chapter_paths().values()]
-    assert shown == expected, f"{page}: verdicts on the page {shown} differ from the chapters' {expected}"
-    source = (ROOT / f"{page}.md").read_text()
-    for path in chapter_paths().values():
-        assert f"{path.name}::verdict:s`" in source, f"{page}: no row for {path.name}"
+
+def test_robustness_report_is_current(built):
+    """``make robustness`` ran every chapter at five or more base seeds since the chapter last changed (the
+    report records each chapter's source hash), and its run at the default seed found the same outcomes as
+    this build."""
+    import hashlib
+    import json
+
+    path = ROOT / "robustness" / "report.json"
+    assert path.exists(), "no robustness/report.json: run make robustness"
+    report = json.loads(path.read_text())["chapters"]
+    stale = []
+    for slug, src in chapter_paths().items():
+        entry = report.get(slug)
+        if entry is None or entry["source_sha256"] != hashlib.sha256(src.read_bytes()).hexdigest():
+            stale.append(slug)
+            continue
+        assert len(entry["runs"]) >= 5, f"{slug}: robustness needs at least 5 base seeds"
+        values = build_values(src.stem)
+        default = entry["runs"].get("0")
+        assert default is not None, f"{slug}: the robustness report lacks the default seed 0"
+        built_outcomes = {n: values[f"test_{n}"]["outcome"] for n in values["verdict_tests"]}
+        assert {n: t["outcome"] for n, t in default["tests"].items()} == built_outcomes, slug
+    assert not stale, f"robustness/report.json is older than {stale}: run make robustness CHAPTER=<slug>"
 
 
 def test_ledger_is_right_after_the_intro():

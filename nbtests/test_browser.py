@@ -142,6 +142,22 @@ JS_IMAGES = """async () => {
                            ok: img.complete && img.naturalWidth > 0}));
 }"""
 
+# What would make a reader scroll sideways: the page itself, or a table (or other block) wider than the box
+# that holds it (pydata wraps tables in a scrolling box, which then scrolls instead of the page).
+JS_OVERFLOW = """() => {
+  const wide = [];
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth + 1) wide.push(`page: ${root.scrollWidth} > ${root.clientWidth}`);
+  const blocks = 'article.bd-article table, article.bd-article .pst-scrollable-table-container';
+  for (const el of document.querySelectorAll(blocks)) {
+    const tag = el.tagName.toLowerCase();
+    if (el.scrollWidth > el.clientWidth + 1) wide.push(`${tag}: ${el.scrollWidth} > ${el.clientWidth}`);
+    const box = el.parentElement.getBoundingClientRect(), r = el.getBoundingClientRect();
+    if (r.right > box.right + 1) wide.push(`${tag} ends at ${r.right}, its box at ${box.right}`);
+  }
+  return wide;
+}"""
+
 JS_LINKS_AND_IDS = """() => ({
   links: [...document.querySelectorAll('a[href]')].map(a => ({raw: a.getAttribute('href'), url: a.href})),
   ids: [...document.querySelectorAll('[id], a[name]')].map(e => e.id || e.getAttribute('name')),
@@ -219,6 +235,7 @@ class PageReport:
     ids: set[str] = field(default_factory=set)
     axe: list[dict] = field(default_factory=list)
     figures: list[dict] = field(default_factory=list)     # dark-mode legibility of each figure
+    overflow: list[str] = field(default_factory=list)     # what would scroll sideways at 1280 pixels
 
 
 def _console_error(report: PageReport, base: str, msg) -> None:
@@ -258,6 +275,7 @@ def visit(context, site: Path, base: str, rel: str, artifacts: Path | None) -> P
         report.images = page.evaluate(JS_IMAGES)
         found = page.evaluate(JS_LINKS_AND_IDS)
         report.links, report.ids = found["links"], set(found["ids"])
+        report.overflow = page.evaluate(JS_OVERFLOW)
         page.add_script_tag(path=str(AXE_JS))
         report.axe = page.evaluate(JS_AXE, rel != FULL_AXE_PAGE)
         shots = artifacts is not None and rel == SCREENSHOT_PAGE
@@ -393,6 +411,14 @@ def test_no_serious_accessibility_violations(site_audit):
                 more = f"\n      ... and {len(v['nodes']) - 10} more" if len(v["nodes"]) > 10 else ""
                 problems.append(f"{rel}: [{v['impact']}] {v['id']}: {v['help']}\n{nodes}{more}")
     assert not problems, "axe-core found critical or serious violations:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("page", ["book/ledger.html", "book/intro.html"])
+def test_generated_pages_read_without_horizontal_scrolling(site_audit, page):
+    """The ledger and the intro's map are tables of text: in a 1280-pixel-wide window (the viewport of every
+    visit) neither the page nor any of its tables may need a sideways scroll, so no column is cut off."""
+    _, reports, _ = site_audit
+    assert not reports[page].overflow, f"{page} scrolls sideways at 1280 pixels: {reports[page].overflow}"
 
 
 def test_figures_readable_in_dark_mode(site_audit):
