@@ -11,6 +11,7 @@ help:
 	@echo "make book   build the site into _build/html (executes every chapter)"
 	@echo "make book-student  build the student edition (solutions removed) into _build/student/html"
 	@echo "make test   run the tests: package, chapter claims, hygiene, book build + HTML checks"
+	@echo "make test CHAPTER=slug  check one chapter (its tests and the house rules), without building the site"
 	@echo "make robustness  run every chapter (or CHAPTER=slug) at base seeds 0-4 and rewrite robustness/report.json,"
 	@echo "            which the ledger renders and the tests check is current (about an hour for the whole book)"
 	@echo "make lock   regenerate requirements.lock from requirements.txt"
@@ -33,7 +34,7 @@ book-student: $(STAMP)
 	$(BIN)/python -m nbtests.build_book --student
 
 test: $(STAMP)
-	$(BIN)/python -m pytest nbtests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest nbtests $(if $(CHAPTER),--chapter $(CHAPTER)) $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

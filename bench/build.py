@@ -28,6 +28,7 @@ def _build(log: Path) -> dict:
     write_network_guard(ipython_dir)  # as the tests' builds do, where they have a guard
     env = dict(os.environ, IPYTHONDIR=str(ipython_dir))
     env.pop("MPLBACKEND", None)
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)  # time the cold build a reader pays
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--path-output", str(OUT),
            "-W", "-n", "--keep-going"]
     load = os.getloadavg()

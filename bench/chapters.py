@@ -105,6 +105,7 @@ def run_chapter(chapter: Path, *, timeout: float = 1800) -> dict:
         path.unlink(missing_ok=True)
     env = dict(os.environ, IPYTHONDIR=str(ipython_dir), DLFN_BENCH_PROBE=str(probe))
     env.pop("MPLBACKEND", None)  # as in the book build: the inline backend draws the figures
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)  # a reader's first run compiles everything: time that
     load_before = os.getloadavg()
     t0 = time.time()
     proc = subprocess.run([sys.executable, "-m", "bench.chapters", str(chapter), str(out)], cwd=ROOT, env=env,

@@ -24,6 +24,9 @@ STUDENT_HTML = ROOT / "_build" / "student" / "html"
 
 def build(extra_args: list[str] | None = None, *, student: bool = False) -> subprocess.CompletedProcess:
     """Build the site (``student``: the student edition) in a subprocess and return its result."""
+    from nbtests.harness import use_compilation_cache
+
+    use_compilation_cache()  # shared with the tests: a chapter they execute again skips XLA's compiling
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)  # MPLBACKEND=Agg silently removes every figure from the book
     if student:

@@ -78,6 +78,25 @@ def install_network_guard(ipython_dir: Path) -> Path:
     return ipython_dir
 
 
+COMPILATION_CACHE = ROOT / "_build" / "jax-cache"
+
+
+def use_compilation_cache(path: Path = COMPILATION_CACHE) -> Path:
+    """Make every kernel started from this process use JAX's persistent compilation cache at ``path``.
+
+    Kernels inherit the environment: a chapter executed a second time (by the tests, after the book build)
+    loads its compiled XLA programs instead of compiling them again. The compiled program is the same, so
+    the glued values are too (``test_rerun_is_bit_identical`` checks it). The benchmark does not use it: it
+    times compiling as a reader's first run pays it.
+    """
+    import os
+
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(path)
+    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
+    return path
+
+
 class ChapterError(RuntimeError):
     """A chapter failed to execute; the message names the chapter, the cell and the error."""
 

@@ -7,7 +7,6 @@ from html.parser import HTMLParser
 
 import pytest
 
-from dlfn import VERDICTS, verdict_of
 from nbtests.harness import ROOT, chapter_paths, notebook_paths, toc_files
 from tools.book import build_values
 
@@ -90,34 +89,6 @@ def _ledger_module():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-# Names the chapters once gave to places in Richards et al. (2019) that the paper does not have.
-NOT_IN_THE_PAPER = ("Not a blank slate", "Two optimisation processes", "compressibility")
-
-
-@pytest.mark.parametrize("slug", sorted(chapter_paths()))
-def test_each_chapter_judges_its_claim_by_its_tests(built, slug):
-    """Every chapter ends with a verdict in the book's form: tests (each record recomputed from its raw
-    samples, independently of dlfn, with a control measured in the same run), checks that all hold and never
-    count, a verdict that follows from the tests' outcomes alone, and the claim with where the paper makes it."""
-    from nbtests.verdicts import verify_record
-
-    values = build_values(chapter_paths()[slug].stem)
-    assert "verdict_tests" in values, f"{slug}: no tests glued (call dlfn.glue_verdict in the closing cell)"
-    records = [values[f"test_{name}"] for name in values["verdict_tests"]]
-    assert records, f"{slug}: a verdict needs at least one test"
-    for rec in records:
-        verify_record(rec)
-        assert not re.search(r"\bissues? ?#?\d", rec["source"], re.I), f"{slug}: {rec['name']} cites an issue"
-    assert values["verdict"] in VERDICTS
-    assert values["verdict"] == verdict_of([r["outcome"] for r in records]), slug
-    assert all(values["verdict_checks"].values()), f"{slug}: a check failed: {values['verdict_checks']}"
-    assert values["chapter_claim"].strip(), slug
-    where = values["chapter_where"]
-    assert re.search(r"\b(Box [1-3]|Fig\. [1-5])\b|\"[^\"]+\"", where), \
-        f"{slug}: 'where' must name a box, a figure or a quoted section heading of the paper: {where!r}"
-    assert not [n for n in NOT_IN_THE_PAPER if n.lower() in where.lower()], f"{slug}: {where!r}"
 
 
 def _page_text(path) -> str:

@@ -7,6 +7,7 @@
 5. The environment is pinned: requirements.txt, requirements.lock and the installed packages agree.
 6. A failure names its chapter and cell in its first line.
 7. No eval, exec or pickle in the package, the tests or the chapters (a lint rule, kept selected).
+8. Every chapter ends with a verdict in the book's form, at any seed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from dlfn import ParameterError, check_parameters
+from dlfn import VERDICTS, ParameterError, check_parameters, verdict_of
 from nbtests.build_book import failures
 from nbtests.harness import ROOT, ChapterError, build_glued, chapter_paths, read_notebook, run_chapter
 
@@ -115,6 +116,17 @@ def test_every_parameter_is_guarded_by_its_declaration(slug):
         assert f"[{lo}, {hi}]" in str(err.value), f"{slug}: the message for {name} omits its range: {err.value}"
         n_cases += 1
     assert n_cases >= 3 * len(spec)
+
+
+@pytest.mark.parametrize("slug", sorted(CHAPTERS))
+def test_invalid_parameter_stops_the_chapter(slug):
+    """Run through papermill, a chapter given a value outside a declared range stops in the cell right after
+    its parameters cell, with an error that names the parameter (the first declared one, just below its
+    range). Constraints between parameters are tested in each chapter's own test file."""
+    _, spec = declarations(CHAPTERS[slug])
+    name, value = next(invalid_cases(spec))
+    with pytest.raises(ChapterError, match=re.escape(f"parameter {name!r}")):
+        run_chapter(slug, stop_after="check_parameters(", **{name: value})
 
 
 def test_parameter_errors_are_value_errors():
@@ -233,3 +245,33 @@ def test_the_lint_forbids_eval_exec_and_pickle():
     for rule in ("S102", "S307", "S301", "S506"):
         assert rule in selected or "S" in selected, f"ruff rule {rule} is not selected"
         assert rule not in set(config.get("ignore", [])), f"ruff rule {rule} is ignored"
+
+
+# 8. A verdict in the book's form ------------------------------------------------------------------------
+
+# Names the chapters once gave to places in Richards et al. (2019) that the paper does not have.
+NOT_IN_THE_PAPER = ("Not a blank slate", "Two optimisation processes", "compressibility")
+
+
+@pytest.mark.parametrize("slug", sorted(CHAPTERS))
+def test_each_chapter_judges_its_claim_by_its_tests(chapter, slug):
+    """Every chapter ends with a verdict in the book's form: tests (each record recomputed from its raw
+    samples, independently of dlfn, with a control measured in the same run), checks that all hold and never
+    count, a verdict that follows from the tests' outcomes alone, and the claim with where the paper makes it."""
+    from nbtests.verdicts import verify_record
+
+    values = chapter(slug).values
+    assert "verdict_tests" in values, f"{slug}: no tests glued (call dlfn.glue_verdict in the closing cell)"
+    records = [values[f"test_{name}"] for name in values["verdict_tests"]]
+    assert records, f"{slug}: a verdict needs at least one test"
+    for rec in records:
+        verify_record(rec)
+        assert not re.search(r"\bissues? ?#?\d", rec["source"], re.I), f"{slug}: {rec['name']} cites an issue"
+    assert values["verdict"] in VERDICTS
+    assert values["verdict"] == verdict_of([r["outcome"] for r in records]), slug
+    assert all(values["verdict_checks"].values()), f"{slug}: a check failed: {values['verdict_checks']}"
+    assert values["chapter_claim"].strip(), slug
+    where = values["chapter_where"]
+    assert re.search(r"\b(Box [1-3]|Fig\. [1-5])\b|\"[^\"]+\"", where), \
+        f"{slug}: 'where' must name a box, a figure or a quoted section heading of the paper: {where!r}"
+    assert not [n for n in NOT_IN_THE_PAPER if n.lower() in where.lower()], f"{slug}: {where!r}"
