@@ -46,10 +46,13 @@ def test_behaviour_survives_drift(chapter):
     assert_outcome(chapter(SLUG), "behaviour_survives_drift", "passes")
 
 
-def test_representation_survives_drift(chapter):
-    """Continued learning under synaptic noise leaves the hidden layer's CKA with another solution unchanged
-    within the declared margin (TOST); the same noise without learning (the control) does not."""
-    assert_outcome(chapter(SLUG), "representation_survives_drift", "passes")
+def test_cka_cannot_tell_a_drifting_network_from_a_broken_one(chapter):
+    """A finding: under continued learning with synaptic noise, the hidden layer's debiased CKA with another
+    solution stays within the declared margin (TOST), but so does it under the same noise without learning
+    (the control), although that network loses much of its accuracy. The test does not discriminate (at seeds
+    0, 1 and 2 both changes are about -0.03): CKA does not see what the task needs. If a run makes the control
+    fail, this test fails and the finding must be revisited."""
+    assert_outcome(chapter(SLUG), "representation_survives_drift", "does not discriminate")
 
 
 def test_invalid_parameter_stops_the_chapter():
