@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import pytest
 
-from nbtests.build_book import build, failures
 from nbtests.harness import ROOT, chapter_paths, install_network_guard, run_chapter, use_compilation_cache
 
 SITE_FIXTURES = {"built", "student_built", "site_audit", "public_text"}
@@ -82,6 +81,8 @@ def default_chapter():
 @pytest.fixture(scope="session")
 def built():
     """Build the whole book once per session (as ``make book`` does) and return ``_build/html``."""
+    from nbtests.build_book import build, failures
+
     result = build()
     problems = failures(result.stdout + result.stderr)
     assert result.returncode == 0 and not problems, "book build failed:\n" + "\n".join(problems[:40]) + \
@@ -93,7 +94,7 @@ def built():
 def student_built(built):
     """Build the student edition once per session (as ``make book-student`` does, after the regular build,
     whose execution cache it reads) and return ``_build/student/html``."""
-    from nbtests.build_book import STUDENT_HTML
+    from nbtests.build_book import STUDENT_HTML, build, failures
 
     result = build(student=True)
     STUDENT_HTML.parent.mkdir(parents=True, exist_ok=True)
