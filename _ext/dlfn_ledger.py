@@ -83,6 +83,10 @@ def cell(text) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
+def one_line(text) -> str:
+    return " ".join(str(text).split())
+
+
 def num(x) -> str:
     return f"{x:.3g}"
 
@@ -95,11 +99,9 @@ def interval_text(r: dict) -> str:
 def published_text(rec: dict) -> str:
     pub = rec.get("published")
     if not pub:
-        return "no published number; " + rec["source"]
-    parts = []
-    if pub.get("cite"):
-        parts.append(f"{{footcite:t}}`{pub['cite']}`:")
-    parts.append(pub["value"])
+        return "*No published number.* The threshold: " + rec["source"]
+    parts = [f"*Cited study* ({{footcite:t}}`{pub['cite']}`):" if pub.get("cite") else "*Cited study:*",
+             pub["value"]]
     if pub.get("setup"):
         parts.append(f"Setup: {pub['setup']}")
     if pub.get("differences"):
@@ -108,9 +110,13 @@ def published_text(rec: dict) -> str:
 
 
 def this_run_text(rec: dict) -> str:
+    return (f"*This run:* {rec['statistic']}: {interval_text(rec)} ({100 * rec['ci_level']:g}% CI, "
+            f"n = {rec['n']} {rec['unit']}); rule: {rec['rule']['text']}.")
+
+
+def control_text(rec: dict) -> str:
     c = rec["control"]
-    return (f"{rec['statistic']}: {interval_text(rec)} ({100 * rec['ci_level']:g}% CI, n = {rec['n']} "
-            f"{rec['unit']}); rule: {rec['rule']['text']}. Control ({c['condition']}): {interval_text(c)}, "
+    return (f"*Control* ({c['condition']}): {interval_text(c)}, "
             f"{'meets the rule too' if c['met'] else 'fails the rule, as it must'}.")
 
 
@@ -134,18 +140,21 @@ def verdicts_across_seeds(slug: str, report: dict | None) -> str:
 
 
 def ledger_markdown(chapters: list[dict], report: dict | None) -> str:
+    """A summary table (one short row per chapter), then each chapter's tests as nested lists: a list reads
+    at any width, where a table of sentences would need sideways scrolling."""
     lines = ["| Chapter | Claim | Where in the paper | Verdict |", "|---|---|---|---|"]
     for ch in chapters:
         lines.append(f"| {ch['number']}. {{ref}}`{ch['label']}` | {cell(ch['claim'])} | {cell(ch['where'])} | "
                      f"**{ch['verdict']}** ({cell(ch['met'])}) |")
     for ch in chapters:
-        lines += ["", f"**{ch['number']}. {{ref}}`{ch['label']}`: {ch['verdict']}** ({cell(ch['met'])}). "
-                      f"{cell(verdicts_across_seeds(ch['slug'], report))}", ""]
-        lines += ["| Test | What the cited study reported | This run | Outcome |", "|---|---|---|---|"]
+        lines += ["", f"**{ch['number']}. {{ref}}`{ch['label']}`: {ch['verdict']}** ({one_line(ch['met'])}). "
+                      f"{one_line(verdicts_across_seeds(ch['slug'], report))}", ""]
         for rec in ch["tests"]:
-            lines.append(f"| **{cell(rec['name'])}**: {cell(rec['claim'])} | {cell(published_text(rec))} | "
-                         f"{cell(this_run_text(rec))} Across base seeds: "
-                         f"{cell(robustness_text(ch['slug'], rec, report))}. | **{rec['outcome']}** |")
+            lines += [f"- **{one_line(rec['name'])}**, *{rec['outcome']}*: {one_line(rec['claim'])}.",
+                      f"  - {one_line(this_run_text(rec))}",
+                      f"  - {one_line(control_text(rec))}",
+                      f"  - {one_line(published_text(rec))}",
+                      f"  - *Across base seeds:* {one_line(robustness_text(ch['slug'], rec, report))}."]
     return "\n".join(lines) + "\n"
 
 
