@@ -1,52 +1,44 @@
-"""Claims of the chapter `non_gradient_plasticity` (book/04_non_gradient_plasticity.md): Oja's rule finds
-the first principal component without following a gradient, and a rotational rule leaves the objective
-unchanged. Thresholds come from issue 4."""
+"""Claims of the chapter ``non_gradient_plasticity`` (book/04_non_gradient_plasticity.md): Oja's rule raises
+the Rayleigh quotient along noisy, finite-step learning without following its gradient (Richards et al. 2019,
+Box 3 and Fig. 3, right), and a BCM synapse whose threshold is slightly slower than the synapse settles on a
+closed orbit, so no objective improves along its learning (Box 3, "may not follow the gradient of any
+objective function at all").
+
+Each test reads the chapter's glued record, recomputes its interval and decision from the raw per-run samples
+(``nbtests.verdicts``), and asserts the outcome the claim predicts. The thresholds live only in the chapter's
+closing cell.
+"""
 
 import pytest
 
 from nbtests.harness import ChapterError, run_chapter
+from nbtests.verdicts import assert_outcome
 
 SLUG = "non_gradient_plasticity"
 
 
-def test_oja_converges_to_first_principal_component(chapter):
-    """Oja (1982): the weights converge to the first PC. Issue 4: |cos| > 0.99, for every repetition."""
+def test_oja_improves_rayleigh_quotient(chapter):
+    """Along online Oja learning the mean dR/dt is above 0 (one-sided, level alpha), while the unpaired
+    control (presynaptic activity from an independent sample) does not meet the same rule."""
+    assert_outcome(chapter(SLUG), "oja_improves_rayleigh_quotient", "passes")
+
+
+def test_bcm_settles_on_a_closed_orbit(chapter):
+    """Online BCM with a slow threshold makes more than one turn around its fixed point (outside
+    loop_radius) in the second half of learning, while a preconditioned gradient ascent with the same
+    threshold rule, on the same inputs, does not."""
+    assert_outcome(chapter(SLUG), "bcm_settles_on_a_closed_orbit", "passes")
+
+
+def test_verdict_counts_tests_and_every_check_passed(chapter):
+    """The verdict is made from the two tests; the checks (identities of the averaged flows, exact
+    integrations of Fig. 3) all held, since a failed check stops the chapter."""
     r = chapter(SLUG)
-    assert r["oja_cos_pc1"] > 0.99
-    assert min(r["oja_cos_seeds"]) > 0.99
+    assert r["verdict_tests"] == ["oja_improves_rayleigh_quotient", "bcm_settles_on_a_closed_orbit"]
+    assert r["verdict_checks"] and all(r["verdict_checks"].values())
+    assert r["verdict"] == "holds"
 
 
-def test_oja_weights_converge_to_unit_norm(chapter):
-    """Oja (1982): the decay term normalises the weights to |w| = 1. Issue 4: |norm - 1| < 0.02, for every
-    repetition."""
-    r = chapter(SLUG)
-    assert abs(r["oja_norm"] - 1.0) < 0.02
-    assert max(abs(n - 1.0) for n in r["oja_norm_seeds"]) < 0.02
-
-
-def test_oja_field_is_not_a_gradient(chapter):
-    """A gradient field has a symmetric Jacobian. Issue 4: relative asymmetry ||J - J^T|| / ||J|| > 0.1."""
-    assert chapter(SLUG)["oja_jacobian_asymmetry"] > 0.1
-
-
-def test_hebb_field_is_a_gradient_control(chapter):
-    """Control: plain Hebb's averaged field C w is the gradient of w^T C w / 2, so its asymmetry is zero up to
-    float32 rounding (1e-5 allows for it); the asymmetry test above can therefore tell the two apart."""
-    assert chapter(SLUG)["hebb_jacobian_asymmetry"] < 1e-5
-
-
-def test_rotational_rule_leaves_objective_unchanged(chapter):
-    """Box 3 / Fig. 3: a rotation S grad F changes w but not F. Issue 4: relative change of F < 1e-4."""
-    assert chapter(SLUG)["rotation_objective_change"] < 1e-4
-
-
-def test_mixed_rule_still_improves_objective(chapter):
-    """Fig. 3: a rule with a gradient component and a rotational one still lowers F (dF/dt = -|grad F|^2):
-    the relative change of F must be negative (F decreases)."""
-    assert chapter(SLUG)["mixed_objective_change"] < 0
-
-
-def test_invalid_parameter_stops_the_chapter():
-    """A bad parameter must stop the chapter at the parameter check, naming the parameter."""
-    with pytest.raises(ChapterError, match="n_seeds"):
-        run_chapter(SLUG, stop_after="check_parameters(", n_seeds=0)
+def test_inconsistent_bcm_range_stops_the_chapter():
+    with pytest.raises(ChapterError, match="bcm_p_range"):
+        run_chapter(SLUG, stop_after="check_parameters(", bcm_p_range=[0.8, 0.4])
