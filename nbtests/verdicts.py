@@ -82,3 +82,19 @@ def assert_outcome(run, name: str, expected: str = "passes") -> dict:
     rec = read_test(run, name)
     assert rec["outcome"] == expected, f"chapter {run.slug!r}: expected {expected!r}; " + describe(rec)
     return rec
+
+
+def assert_equivalence_estimate(run, name: str) -> dict:
+    """For an equivalence test planned with a stated power: assert that its control fails the rule and that
+    the point estimate lies inside the margin, without asserting the outcome.
+
+    A two one-sided test (TOST) at the chapter's planned power puts the whole interval inside the margin at
+    most seeds, not all: at a fraction of base seeds close to one minus the power it fails, and that is a
+    result the ledger reports across seeds (``make robustness``), not a bug. What holds at every seed but
+    a negligible fraction is weaker: the estimate itself falls inside the margin."""
+    rec = read_test(run, name)
+    rule = rec["rule"]
+    assert rule["kind"] == "equivalent", f"{name}: not an equivalence test"
+    assert not rec["control"]["met"], f"chapter {run.slug!r}: the control meets the rule; " + describe(rec)
+    assert abs(rec["value"] - rule["threshold"]) < rule["margin"], f"chapter {run.slug!r}: " + describe(rec)
+    return rec
