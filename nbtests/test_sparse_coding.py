@@ -6,9 +6,7 @@ Each test reads the chapter's glued record, recomputes its interval and decision
 (``nbtests.verdicts``); the thresholds live only in the chapter's closing cell.
 """
 
-import pytest
 
-from nbtests.harness import ChapterError, run_chapter
 from nbtests.verdicts import assert_outcome, read_test
 
 SLUG = "sparse_coding"

@@ -23,8 +23,8 @@ def test_fixed_world_stores_the_behaviour(chapter):
 
 
 def test_fixed_world_lets_learning_wither(chapter):
-    """At p = 0 the learning rate at least halves over the run (the declared factor); where the world changes and experience is reliable
-    (the control) it does not."""
+    """At p = 0 the learning rate at least halves over the run (the declared factor); where the world
+    changes and experience is reliable (the control) it does not."""
     assert_outcome(chapter(SLUG), "fixed_world_lets_learning_wither", "passes")
 
 
