@@ -39,6 +39,15 @@ def test_exactly_one_parameters_cell(slug):
     assert len(tagged) == 1, f"{slug}: {len(tagged)} cells tagged 'parameters'"
 
 
+@pytest.mark.parametrize("slug", sorted(ALL))
+def test_no_equals_sign_in_a_parameters_comment(slug):
+    """papermill parses the parameters cell line by line and cannot read a line whose comment holds '='
+    ("Unable to parse line ..."), so that parameter could not be overridden from the tests or make robustness."""
+    tagged = [c for c in code_cells(ALL[slug]) if "parameters" in c.metadata.get("tags", [])]
+    bad = [line for c in tagged for line in c.source.splitlines() if "#" in line and "=" in line.split("#", 1)[1]]
+    assert not bad, f"{slug}: '=' inside a parameter's comment: {bad}"
+
+
 def _assigned_names(source: str) -> list[str]:
     names = []
     for node in ast.parse(source).body:
