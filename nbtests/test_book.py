@@ -107,19 +107,40 @@ def test_intro_and_ledger_show_every_chapters_own_tests_and_verdict(built, page)
     ledger = _ledger_module()
     text = _page_text(built / f"{page}.html")
     report = ledger.robustness_report(str(ROOT))
-    at = 0
-    for stem in [p.stem for p in chapter_paths().values()]:
-        values = build_values(stem)
-        expected = [values["verdict"]]
-        if page == "book/ledger":
-            for name in values["verdict_tests"]:
-                rec = values[f"test_{name}"]
-                expected += [ledger.interval_text(rec), ledger.interval_text(rec["control"]),
-                             ledger.robustness_text(re.sub(r"^\d+_", "", stem), rec, report), rec["outcome"]]
-        for item in expected:
-            found = text.find(" ".join(item.split()), at)
-            assert found >= 0, f"{page}: {item!r} of {stem} is not shown (in order) on the page"
+    stems = [p.stem for p in chapter_paths().values()]
+    if page != "book/ledger":
+        at = 0
+        for stem in stems:
+            found = text.find(build_values(stem)["verdict"], at)
+            assert found >= 0, f"{page}: the verdict of {stem} is not shown (in order) on the page"
             at = found
+    else:
+        # Each test's block starts at its (unique, snake_case) name: its interval, its control's, its spread
+        # across base seeds and its outcome must all be in that block, and the blocks come in the book's order.
+        # (Searching for each item in order over the whole page let a word such as "passes" match in the next
+        # chapter's block and skip past it.)
+        tests = [(stem, name) for stem in stems for name in build_values(stem)["verdict_tests"]]
+        starts, at = [], 0
+        for stem, name in tests:
+            found = text.find(name, at)
+            assert found >= 0, f"{page}: test {name!r} of {stem} is not shown (in order) on the page"
+            starts.append(found)
+            at = found + len(name)
+        ends = starts[1:] + [len(text)]
+        first = {}
+        for (stem, name), start, end in zip(tests, starts, ends, strict=True):
+            first.setdefault(stem, start)
+            rec = build_values(stem)[f"test_{name}"]
+            block = text[start:end]
+            for item in [ledger.interval_text(rec), ledger.interval_text(rec["control"]),
+                         ledger.robustness_text(re.sub(r"^\d+_", "", stem), rec, report), rec["outcome"]]:
+                assert " ".join(item.split()) in block, f"{page}: {item!r} of {stem} is not shown in {name}'s block"
+        previous_end = 0
+        for stem in stems:
+            verdict = build_values(stem)["verdict"]
+            assert verdict in text[previous_end:first[stem]], \
+                f"{page}: the verdict of {stem} is not shown before its tests"
+            previous_end = first[stem]
     assert "{dlfn-" in (ROOT / f"{page}.md").read_text(), f"{page} must be generated (dlfn-ledger / dlfn-map)"
 
 
