@@ -74,6 +74,8 @@ def readme_table(report: dict) -> str:
              f"parameters in a fresh kernel; time is wall time from kernel start, *compiling* is the share of it "
              f"spent tracing, lowering and compiling with XLA, memory is the kernel's peak resident set. Budget: "
              f"{t['chapter_s']} s and {t['chapter_peak_mib'] / 1024:.0f} GiB per chapter."]
+    for again in report.get("remeasured", []):  # chapters rerun alone since (python -m bench.run --only chapters)
+        parts.append(f"Remeasured on {again['date']} with `{again['command']}`: {', '.join(again['chapters'])}.")
     if "build" in report:
         cold, warm = report["build"]["cold"], report["build"]["warm"]
         parts.append(f"Whole book (`make book`, every chapter executed): {_minutes(cold['seconds'])} "

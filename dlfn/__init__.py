@@ -2,13 +2,16 @@
 
 The science (models, losses, learning rules) lives in the chapters. This package holds only what two or
 more chapters need: parameter checks, data loading, random draws that compile quickly, one training loop,
-statistics across seeds, glue and the plotting style. Each function's docstring names a chapter that explains
+statistics across seeds, glue and the plotting style, and (:mod:`dlfn.memory`) a hook that returns freed
+memory to the operating system after every cell of a kernel. Each function's docstring names a chapter that explains
 or uses it.
 """
 
 from dlfn.data import digits_split, load_digits_images, one_hot
 from dlfn.draws import random_bernoulli, random_normal, random_uniform
 from dlfn.glue import glue_figure, glue_value, glued
+from dlfn.memory import install as _install_memory_release
+from dlfn.memory import release_freed_memory
 from dlfn.params import ParameterError, check_parameters
 from dlfn.plotting import COLORS, use_style
 from dlfn.stats import equivalence_test, mean_ci, one_sided_test, paired_test
@@ -55,6 +58,9 @@ __all__ = [
     "random_bernoulli",
     "random_normal",
     "random_uniform",
+    "release_freed_memory",
     "use_style",
     "verdict_of",
 ]
+
+_install_memory_release()  # inside an IPython kernel: after every cell, see dlfn/memory.py

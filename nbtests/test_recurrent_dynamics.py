@@ -18,17 +18,19 @@ TESTS = ["networks_integrate", "vanilla_networks_build_a_line_attractor", "grus_
          "context_selects_by_the_dynamics", "geometry_is_individual"]
 
 
-def test_trained_networks_beat_the_observer_who_cannot_integrate(chapter):
-    """The trained networks' accuracy is above the last-sample observer's (whether the no-integration control
-    is too, which makes the test not discriminate at some seeds, is the chapter's finding)."""
-    assert read_test(chapter(SLUG), "networks_integrate")["met"]
+def test_trained_networks_remember_longer_than_their_leak(chapter):
+    """The trained networks beat the observer who forgets at the leak's rate, and networks trained to report
+    the last sample do not."""
+    rec = read_test(chapter(SLUG), "networks_integrate")
+    assert rec["met"] and not rec["control"]["met"], rec
 
 
-def test_slow_mode_count_is_met_by_networks_that_need_no_memory(chapter):
-    """The chapter's finding about its own criterion: networks trained on the no-integration task have
-    exactly one slow mode at most slow points, so the vanilla line-attractor test cannot pass as declared."""
+def test_networks_that_need_no_memory_fail_the_line_attractor_criterion(chapter):
+    """The criterion of this version (central slow points, one slow mode that the readout sees the relevant
+    evidence through) is not met by networks trained on the no-integration task; whether the trained networks
+    meet it varies with the seed and is verified, not asserted (section 6)."""
     rec = read_test(chapter(SLUG), "vanilla_networks_build_a_line_attractor")
-    assert rec["control"]["met"], rec
+    assert not rec["control"]["met"], rec
 
 
 def test_untrained_grus_have_no_line_attractor(chapter):

@@ -50,7 +50,7 @@ def summarise(run) -> dict:
 def run_seeds(slug: str, seeds) -> dict:
     from nbtests.harness import ChapterError, run_chapter
 
-    runs = {}
+    runs, before = {}, source_hash(slug)
     for seed in seeds:
         t0 = time.time()
         try:
@@ -58,7 +58,9 @@ def run_seeds(slug: str, seeds) -> dict:
         except ChapterError as err:  # a chapter that fails at a seed is a finding, recorded as such
             runs[str(seed)] = {"verdict": "failed to run", "met": str(err).splitlines()[0], "tests": {}}
         print(f"{slug} seed {seed}: {runs[str(seed)]['verdict']} ({time.time() - t0:.0f} s)", flush=True)
-    return {"source_sha256": source_hash(slug), "runs": runs}
+    if source_hash(slug) != before:
+        raise SystemExit(f"{slug} changed while its seeds ran; its runs are not recorded, run it again")
+    return {"source_sha256": before, "runs": runs}
 
 
 def main(argv=None) -> int:
