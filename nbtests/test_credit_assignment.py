@@ -42,7 +42,7 @@ def test_verdict_counts_the_tests_and_every_check_passed(chapter):
                                   "weight_perturbation_slows_further_as_the_inputs",
                                   "feedback_alignment_carries_the_gradient"]
     assert set(r["verdict_checks"]) == {
-        "best_rates_lie_inside_the_grids",
+        "best_rates_lie_inside_the_grids", "kolen_pollack_gap_shrinks_geometrically",
         "wp_variance_grows_as_the_number_of_weights", "np_variance_ignores_the_inputs",
         "np_variance_grows_as_the_number_of_outputs", "averaging_k_estimates_divides_the_error_by_k"}
     assert all(r["verdict_checks"].values())
