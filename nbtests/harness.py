@@ -148,6 +148,9 @@ def read_glued(nb) -> tuple[dict, dict, dict]:
             name = out.get("metadata", {}).get("scrapbook", {}).get("name")
             if name is None:
                 continue
+            if name in values or name in figures:  # myst-nb's build fails on it: say so here, in every test run
+                raise ChapterError(f"the glue key {name!r} is glued twice in one run; the book build rejects "
+                                   "duplicate glue keys")
             if GLUE_PNG in data:
                 figures[name] = data[GLUE_PNG]
             else:

@@ -251,3 +251,16 @@ def test_memory_release_registers_once_per_shell_and_returns_freed_pages():
     freed_kib = int(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                                    check=True).stdout)
     assert freed_kib > 100_000  # about 390 MiB were freed by Python; most of it must go back
+
+
+def test_a_glue_key_glued_twice_stops_the_run():
+    import nbformat
+
+    from nbtests.harness import GLUE_TEXT, ChapterError, read_glued
+
+    out = nbformat.v4.new_output("display_data", data={GLUE_TEXT: "1"}, metadata={"scrapbook": {"name": "x"}})
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[out, out])])
+    with pytest.raises(ChapterError, match="'x' is glued twice"):
+        read_glued(nb)
+    nb.cells[0].outputs = [out]
+    assert read_glued(nb)[0] == {"x": 1}
