@@ -1,6 +1,8 @@
 """Claims of the chapter ``not_a_blank_slate`` (book/08_not_a_blank_slate.md): a starting point evolved for
 what it can learn in one lifetime learns new tasks of its world better than a pretrained one, and not in a
-world it was not built for (faster sinusoids, the control).
+world it was not built for (faster sinusoids, the control); in a widely varying world what evolution stores is
+mostly learned (the pretrained start, the control, is mostly innate); in a narrow world the evolved newborn
+already does most of its task (in the wide world, the control, it does not).
 
 The test reads the chapter's glued record, recomputes its interval and decision from the per-repetition
 samples (``nbtests.verdicts``), and asserts the outcome; the threshold lives only in the chapter's closing cell.
@@ -20,9 +22,22 @@ def test_evolved_prior_learns_better_than_pretrained(chapter):
     assert_outcome(chapter(SLUG), "evolved_prior_learns_better_than_pretrained", "passes")
 
 
-def test_verdict_counts_the_test(chapter):
+def test_wide_world_prior_is_mostly_learned(chapter):
+    """In the full task family less than half of the evolved learner's gain is present at birth; the pretrained
+    start's (the control) is not below the half-way mark."""
+    assert_outcome(chapter(SLUG), "wide_world_prior_is_mostly_learned", "passes")
+
+
+def test_narrow_world_prior_is_mostly_innate(chapter):
+    """In the narrowest varying family of the sweep the evolved newborn already removes more than half of the
+    blank slate's error; in the sweep's full family (the control) it does not."""
+    assert_outcome(chapter(SLUG), "narrow_world_prior_is_mostly_innate", "passes")
+
+
+def test_verdict_counts_the_tests(chapter):
     r = chapter(SLUG)
-    assert r["verdict_tests"] == ["evolved_prior_learns_better_than_pretrained"]
+    assert r["verdict_tests"] == ["evolved_prior_learns_better_than_pretrained",
+                                  "wide_world_prior_is_mostly_learned", "narrow_world_prior_is_mostly_innate"]
 
 
 def test_odd_population_stops_the_chapter():
