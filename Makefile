@@ -16,8 +16,9 @@ help:
 	@echo "            which the ledger renders and the tests check is current (about an hour for the whole book)"
 	@echo "make lock   regenerate requirements.lock from requirements.txt"
 	@echo "make audit  check requirements.lock for known vulnerabilities (needs the internet; not in make test)"
-	@echo "make bench  time every chapter, the heaviest training loops and the book build (~20 min); writes"
-	@echo "            bench/report.json, bench/report.md and the README table (python -m bench.readme redraws it)"
+	@echo "make bench  time every chapter (and, in its kernel, the chapter's own program against a reader's"
+	@echo "            baseline) and the book build; writes bench/report.json, bench/report.md and the README table"
+	@echo "            (python -m bench.readme redraws it); make bench CHAPTER=slug replaces that chapter's row"
 	@echo "make clean  remove build outputs (not the venv)"
 
 $(STAMP): requirements.txt requirements.lock pyproject.toml
@@ -28,16 +29,16 @@ $(STAMP): requirements.txt requirements.lock pyproject.toml
 	touch $(STAMP)
 
 book: $(STAMP)
-	$(BIN)/python -m nbtests.build_book
+	$(BIN)/python -m tools.build
 
 book-student: $(STAMP)
-	$(BIN)/python -m nbtests.build_book --student
+	$(BIN)/python -m tools.build --student
 
 test: $(STAMP)
 	$(BIN)/python -m pytest nbtests $(if $(CHAPTER),--chapter $(CHAPTER)) $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.run $(if $(CHAPTER),--chapters $(CHAPTER)) $(BENCH_ARGS)
 
 robustness: $(STAMP)
 	$(BIN)/python -m tools.robustness $(if $(CHAPTER),--chapters $(CHAPTER)) $(ROBUSTNESS_ARGS)

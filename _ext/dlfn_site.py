@@ -13,7 +13,7 @@ Notebook downloads
     * ``.ipynb (clean)``: ``_sources/<page>.clean.ipynb``, the jupytext conversion of the chapter's MyST
       source with no outputs (the form the tests execute), ready to run in any Jupyter.
 
-Student edition (``hide_solutions = True``, set by ``python -m nbtests.build_book --student``)
+Student edition (``hide_solutions = True``, set by ``python -m tools.build --student``)
     sphinx-exercise's ``hide_solutions`` removes ``{solution}`` directives, but in sphinx-exercise 1.2.1 a
     *gated* solution (``{solution-start}`` ... ``{solution-end}``, with code cells in between) loses only
     its opening directive: the prose and code cells in between stay on the page and the orphaned

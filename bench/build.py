@@ -1,10 +1,11 @@
 """Book build time, cold and warm.
 
-Both builds go into a scratch ``--path-output`` (``_build/bench/book``), never into ``_build/html``. myst-nb
-keeps its execution cache next to the HTML (``<path-output>/_build/.jupyter_cache``), so emptying the scratch
-folder makes the first build cold: every chapter is executed. The second build, with nothing changed, is warm:
-Sphinx finds no outdated page and no chapter is executed. The command is the one ``make book`` runs
-(``nbtests/build_book.py``): ``jupyter-book build <root> -W -n --keep-going``, without ``MPLBACKEND``.
+Both builds go into a scratch ``--path-output`` (``_build/bench/book``), never into ``_build/html``, with the
+command ``make book`` runs (:func:`tools.build.build`: every notebook executed by the book's runner, two at a
+time, then Sphinx). The runner keeps its executions and myst-nb its execution cache under the scratch folder, so
+emptying it makes the first build cold: every notebook is executed and compiled from scratch (no JAX
+compilation cache). The second build, with nothing changed, is warm: no notebook is executed and Sphinx finds
+no outdated page.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,30 +21,26 @@ OUT = ROOT / "_build" / "bench" / "book"
 
 
 def _build(log: Path) -> dict:
-    from bench.chapters import write_network_guard
+    from tools.build import build, failures
+    from tools.run import EXECUTED_LINE, install_network_guard
 
-    ipython_dir = OUT.parent / "ipython-build"
-    write_network_guard(ipython_dir)  # as the tests' builds do, where they have a guard
-    env = dict(os.environ, IPYTHONDIR=str(ipython_dir))
-    env.pop("MPLBACKEND", None)
-    env.pop("JAX_COMPILATION_CACHE_DIR", None)  # time the cold build a reader pays
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--path-output", str(OUT),
-           "-W", "-n", "--keep-going"]
+    install_network_guard(OUT.parent / "ipython-build")  # as the tests' builds do
+    for name in ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
+                 "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"):
+        os.environ.pop(name, None)  # time the cold build a reader pays
     load = os.getloadavg()
     t0 = time.time()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = build(["--path-output", str(OUT)], compilation_cache=False)
     seconds = time.time() - t0
     output = proc.stdout + proc.stderr
     log.write_text(output)
-    executed = {Path(path).name: float(sec) for path, sec in
-                re.findall(r"^(\S+): Executed notebook in ([0-9.]+) seconds", output, flags=re.M)}
-    failed = sorted(p.name for p in (OUT / "_build" / "html" / "reports").glob("**/*.err.log"))
-    warnings = [line.strip() for line in output.splitlines() if re.search(r"\b(WARNING|ERROR|CRITICAL):", line)]
-    return {"seconds": round(seconds, 1), "returncode": proc.returncode, "ok": proc.returncode == 0 and not failed,
-            "executed": len(executed), "executed_s": round(sum(executed.values()), 1), "executed_by_file": executed,
-            "from_cache": len(re.findall(r"Using cached notebook", output)),
-            "failed_reports": failed, "warnings": warnings[:10], "load_before": [round(x, 2) for x in load],
-            "log": str(log.relative_to(ROOT))}
+    line = next((x for x in output.splitlines() if x.startswith(EXECUTED_LINE)), "")
+    executed = re.search(r"(\d+) notebooks executed in ([0-9.]+) s", line)
+    problems = failures(output, OUT / "_build" / "html")
+    return {"seconds": round(seconds, 1), "returncode": proc.returncode, "ok": proc.returncode == 0 and not problems,
+            "executed": int(executed.group(1)) if executed else None,
+            "executed_s": float(executed.group(2)) if executed else None, "execution": line,
+            "problems": problems[:10], "load_before": [round(x, 2) for x in load], "log": str(log.relative_to(ROOT))}
 
 
 def build_times() -> dict:
@@ -56,8 +51,7 @@ def build_times() -> dict:
     OUT.mkdir(parents=True)
     cold = _build(OUT.parent / "build-cold.log")
     warm = _build(OUT.parent / "build-warm.log")
-    return {"command": f"jupyter-book build . --path-output {OUT.relative_to(ROOT)} -W -n --keep-going",
-            "cold": cold, "warm": warm}
+    return {"command": f"python -m tools.build --path-output {OUT.relative_to(ROOT)}", "cold": cold, "warm": warm}
 
 
 if __name__ == "__main__":

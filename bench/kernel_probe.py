@@ -13,7 +13,9 @@ environment. Inside the kernel it:
 
 The JSON holds: ``started`` (epoch seconds when the probe loaded, i.e. kernel start), ``updated``,
 ``compile_s`` (union of all compile intervals), ``by_event`` ({event: summed seconds}), ``count``
-({event: number of events}), ``maxrss_kib``.
+({event: number of events}), ``maxrss_kib``, and ``cells``: the same numbers (with ``t``, the time) after
+each executed cell, so that a measurement can stop at the chapter's last cell, before the benchmark's probe
+cells.
 """
 
 import json
@@ -58,12 +60,19 @@ def _union_length(spans):
     return total
 
 
+_cells: list[dict] = []  # one snapshot after every cell: the benchmark reads the chapter's last one, before probes
+
+
 def _dump(*_args):
     if not _PATH:
         return
-    report = {"started": _STARTED, "updated": time.time(), "compile_s": _union_length(_spans),
-              "by_event": _by_event, "count": _count,
-              "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+    now, maxrss = time.time(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    compile_s = _union_length(_spans)
+    if _args:  # after a cell (IPython passes the result), not at startup
+        _cells.append({"t": now, "compile_s": compile_s, "maxrss_kib": maxrss,
+                       "by_event": dict(_by_event), "count": dict(_count)})
+    report = {"started": _STARTED, "updated": now, "compile_s": compile_s, "by_event": _by_event, "count": _count,
+              "maxrss_kib": maxrss, "cells": _cells}
     tmp = _PATH + ".tmp"
     with open(tmp, "w") as f:
         json.dump(report, f)

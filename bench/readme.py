@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -37,7 +36,7 @@ def _minutes(seconds) -> str:
 
 def load_note(report: dict) -> str:
     """A sentence on how busy the machine was with other work while the benchmark ran."""
-    phases = {name: report[name]["phase"] for name in ("workloads", "chapters", "build") if name in report}
+    phases = {name: report[name]["phase"] for name in ("chapters", "build") if name in report}
     if not phases:
         return ""
     busy = {name: p["others_cores"] for name, p in phases.items() if p.get("others_cores") is not None}
@@ -88,81 +87,40 @@ def readme_table(report: dict) -> str:
     return "\n".join([" ".join(parts), "", *chapter_rows(report), f"| **all chapters** | **{total:.0f}** | | | |"])
 
 
-def _sweep(diagnosis) -> tuple[str, list[dict], dict]:
-    """The sweep as a sentence, its plain ``vmap N`` entries by width, and the other entries."""
-    res = diagnosis["results"]
-    text = ", ".join(f"{name}: {r['ms_per_run_step']:.3g} ms" for name, r in res.items())
-    plain = sorted((r for name, r in res.items() if re.fullmatch(r"vmap \d+", name)), key=lambda r: r["runs"])
-    others = {name: r for name, r in res.items() if not re.fullmatch(r"vmap \d+", name)}
-    return f"{diagnosis['what']} ({diagnosis['steps']} steps): {text}.", plain, others
+def _short(v) -> str:
+    """Numbers to three significant digits, in dicts too."""
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_short(x)}" for k, x in v.items()) + "}"
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
-def explain(w: dict, report: dict) -> str:
-    """Why a workload reaches the speed-up and FLOP rate it does, from its measured numbers."""
-    target = report["targets"]
-    head = (f"One run's step is {w['flops']['per_run_step'] / 1e6:.2f} MFLOP, {w['run_step_at_peak_us']:.1f} us at "
-            f"the matmul peak, against {w['dispatch_us']:.0f} us for one (trivial) jitted call. ")
-    diagnosis = w.get("diagnosis")
-    sweep, widths, others = _sweep(diagnosis) if diagnosis else ("", [], {})
-    if w["bound"] == "overhead":
-        text = head + f"**Overhead-bound**: the baseline spends {w['baseline']['us_per_step']:.0f} us per step"
-        if widths:
-            alone = 1e3 * widths[0]["ms_per_run_step"]
-            text += (f", of which only {alone:.0f} us is the step itself (one run inside a compiled scan); the rest "
-                     f"is the Python loop's per-call cost (dispatch, argument handling), so batching pays "
-                     f"({w['speedup']}x). {sweep} Batched in the book's program, a run's step costs "
-                     f"{1e3 * widths[-1]['ms_per_run_step']:.0f} us instead of {alone:.0f} us")
-        text += (f". The book's program reaches {_pct(w['fraction_of_peak_batched'])} of peak: it is bound by the "
-                 f"many tiny operations of each step ({w['shapes']}), which XLA:CPU executes one after another, too "
-                 f"small to keep the matmul units or both cores busy.")
-        return text
-    text = head + (f"**Compute-bound**: {_pct(w['fraction_of_peak_batched'])} of peak in the book's program, "
-                   f"{_pct(w['fraction_of_peak_baseline'])} in the baseline. ")
-    if w["speedup_ceiling"] < target["speedup"]:
-        text += (f"The baseline already spends most of its time computing, so no implementation could be more "
-                 f"than {w['speedup_ceiling']}x faster than it (its time over the workload's FLOPs at the peak): "
-                 f"the {target['speedup']:.0f}x target cannot be met. ")
-    elif w["speedup"] < target["speedup"] and len(widths) > 1 and \
-            min(r["ms_per_run_step"] for r in widths[1:]) > widths[0]["ms_per_run_step"]:
-        text += (f"Why the {target['speedup']:.0f}x target is missed: the baseline calls the same compiled step "
-                 f"the book's program runs, so the book can only save the baseline's per-call overhead (worth "
-                 f"{w['speedup']}x here: a step's work dwarfs one call's cost) or make a run's step cheaper by "
-                 f"batching runs, and batching makes it dearer (below). A {target['speedup']:.0f}x speed-up would "
-                 f"need the step itself to get {target['speedup'] / w['speedup']:.1f}x faster, and the baseline, "
-                 f"calling that same step, would get faster with it. ")
-    frac = target["fraction_of_peak_if_compute_bound"]
-    if widths:
-        text += sweep + " "
-        one = widths[0]["ms_per_run_step"]
-        best = min(r["ms_per_run_step"] for r in widths[1:]) if len(widths) > 1 else one
-        peak = report["workloads"]["peak_gflops"]
-        one_frac = diagnosis.get("flops_per_run_step", w["flops"]["per_run_step"]) / (one * 1e6) / peak
-        if best > 1.1 * one:
-            text += (f"Batching does not pay here: one run's step has enough work to hide the dispatch, and batched "
-                     f"runs cost more per step ({best / one:.1f}x at best), likely because their intermediates no "
-                     f"longer fit in the caches")
-            if "patches_mib_per_run" in diagnosis:
-                text += (f" (the second convolution's im2col patches alone: {diagnosis['patches_mib_per_run']} MiB "
-                         f"per run, {diagnosis['patches_mib_per_run'] * widths[-1]['runs']:.0f} MiB for "
-                         f"{widths[-1]['runs']} runs; L2 "
-                         f"{report['machine']['caches_per_core_or_shared'].get('L2 Unified', '?')} per core, L3 "
-                         f"{report['machine']['caches_per_core_or_shared'].get('L3 Unified', '?')})")
-            text += ". "
-        else:
-            text += "Batching leaves the cost of a run's step about unchanged: the work itself is the cost. "
-        for name, r in others.items():
-            text += f"With {name}, a run's step costs {r['ms_per_run_step'] / one:.2f}x what it costs alone. "
-        text += f"One run alone computes at {_pct(one_frac)} of peak"
-        if diagnosis.get("products"):
-            text += ", while its products alone, in a compiled loop, run at " + ", ".join(
-                f"{p['gflops']} GFLOP/s ({_pct(p['gflops'] / peak)} of peak) for {p['shape']}"
-                for p in diagnosis["products"])
-        if one_frac < frac and diagnosis.get("where_time_goes"):
-            text += f": {diagnosis['where_time_goes']}"
-        text += ". "
-    met = w["fraction_of_peak_batched"] >= frac
-    text += f"{'Meets' if met else 'Misses'} the {_pct(frac)}-of-peak target."
-    return text
+def probe_rows(report: dict) -> list[str]:
+    """The probes' table: each chapter's own program against what a reader would otherwise run."""
+    rows = ["| Chapter | The book's program | µs per unit | What a reader would otherwise run | µs per unit | "
+            "Ratio | Unit |", "|---|---|--:|---|--:|--:|---|"]
+    for c in report["chapters"]["chapters"]:
+        p = c.get("probe")
+        if p:
+            rows.append(f"| `{c['slug']}` | {p['program']} ({p['book_runs']} runs x {p['book_steps']}, "
+                        f"{p['book_s']:.2f} s) | {p['book_us_per_step']:.3g} | {p['baseline']} | "
+                        f"{1e6 * p['baseline_s_per_step']:.3g} | {p['ratio']:.0f}x | {p['unit']} |")
+    return rows
+
+
+def probe_notes(report: dict) -> list[str]:
+    lines = []
+    for c in report["chapters"]["chapters"]:
+        p = c.get("probe")
+        if not p:
+            continue
+        a = p["agreement"]
+        same = "; ".join(f"{k} {_short(v)}" for k, v in a.items() if k != "what")
+        by_rule = p.get("baseline_us_per_step_by_rule")
+        lines.append(f"- `{c['slug']}`: the timed program reproduced the chapter's result exactly (the probe "
+                     f"asserts it)." + (f" The book's time {p['book_note']}." if p.get("book_note") else "")
+                     + (f" Baseline, µs per update by rule: {_short(by_rule)}." if by_rule else "")
+                     + f" Measured elsewhere: {p['published_baseline']}. Cross-check, {a['what']}: {same}.")
+    return lines
 
 
 def verdicts(report: dict) -> list[tuple[str, str, bool | None]]:
@@ -184,16 +142,11 @@ def verdicts(report: dict) -> list[tuple[str, str, bool | None]]:
                     f"slowest {max(c['wall_s'] for c in rows):.0f} s", not slow))
         out.append((f"peak memory <= {t['chapter_peak_mib'] / 1024:.0f} GiB per chapter", ", ".join(big) or
                     f"largest {max(c['peak_rss_mib'] or 0 for c in rows):.0f} MiB", not big))
-    if "workloads" in report:
-        for w in report["workloads"]["workloads"]:
-            out.append((f"{w['name']}: book >= {t['speedup']:.0f}x the per-seed baseline", f"{w['speedup']}x",
-                        w["speedup"] >= t["speedup"]))
-            if w["bound"] == "compute":
-                frac = t["fraction_of_peak_if_compute_bound"]
-                out.append((f"{w['name']} (compute-bound): >= {_pct(frac)} of matmul peak",
-                            _pct(w["fraction_of_peak_batched"]), w["fraction_of_peak_batched"] >= frac))
-            else:
-                out.append((f"{w['name']} (overhead-bound): say why", "see the workload notes", None))
+        for c in rows:
+            p = c.get("probe")
+            if p:
+                out.append((f"{c['slug']}: the book's program >= {t['speedup']:.0f}x what a reader would otherwise "
+                            f"run", f"{p['ratio']:.0f}x", p["ratio"] >= t["speedup"]))
     return out
 
 
@@ -215,54 +168,22 @@ def full_report(report: dict) -> str:
             cells = "; ".join(f"cell {x['index']} {x['seconds']:.1f} s `{x['first_line'][:50]}`"
                               for x in c["slowest_cells"])
             lines.append(f"- `{c['slug']}`: {c['compile_by_event']}; {cells}")
-    if "workloads" in report:
-        wl = report["workloads"]
-        peak = wl["matmul_peak"]
-        lines += ["", "## Training workloads: the book's implementation against a per-seed Python loop", "",
-                  f"Float32 matmul peak of this machine, best of {peak['repeats']} repeats at sizes {peak['sizes']}: "
-                  f"XLA {peak['jax_gflops']} GFLOP/s, NumPy {peak['numpy_gflops']} GFLOP/s (measured again after the "
-                  f"workloads: {wl['matmul_peak_again']['peak_gflops']}); fractions below use "
-                  f"{wl['peak_gflops']} GFLOP/s. One jitted call costs {wl['dispatch_us']} us. Times are medians of "
-                  f"{wl['repeats']} runs, compilation excluded (given separately).", "",
-                  "| Workload | Book (s) | Baseline (s) | Speed-up | incl. compile | GFLOP | Book GFLOP/s "
-                  "| % of peak | Baseline % of peak | Bound |",
-                  "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|"]
-        for w in wl["workloads"]:
-            lines.append(f"| `{w['name']}` | {w['batched']['median_s']:.1f} | {w['baseline']['median_s']:.1f} | "
-                         f"{w['speedup']}x | {w['speedup_incl_compile']}x | {w['flops']['analytic'] / 1e9:.0f} | "
-                         f"{w['gflops_batched']:.1f} | {_pct(w['fraction_of_peak_batched'])} | "
-                         f"{_pct(w['fraction_of_peak_baseline'])} | {w['bound']} |")
-        for w in wl["workloads"]:
-            a = w["agreement"]
-            lines += ["", f"### `{w['name']}` ({w['chapter']})", "", f"{w['description']}.", "",
-                      f"- Times (s): book {w['batched']['times_s']} after {w['batched']['compile_s']} s compiling; "
-                      f"baseline {w['baseline']['times_s']} after {w['baseline']['compile_s']} s compiling.",
-                      f"- FLOPs: {w['flops']['analytic']:.3e} analytic ({w['flops']['formula']}). XLA's cost "
-                      f"analysis of one step times the number of steps: {w['flops']['xla']:.3e}, "
-                      f"{w['flops']['xla_over_analytic']}x the analytic count taken the way XLA counts (every inner "
-                      f"loop body once; XLA also counts elementwise operations).",
-                      f"- Same results: in the {a['stable_runs']} of {a['runs']} runs that train stably (final loss "
-                      f"below the first, never above 1.5 times it), the final losses of the two implementations "
-                      f"differ by at most "
-                      f"{_sci(a['stable_max_rel_diff'])} (relative; median {_sci(a['stable_median_rel_diff'])}; "
-                      f"{a['stable_runs_above_1e-3']} above 1e-3)"
-                      + (" [" + "; ".join(f"{g}: {x['stable_runs']} stable, max {_sci(x['stable_max_rel_diff'])}"
-                                          for g, x in w["agreement_by_group"].items()) + "]"
-                         if w.get("agreement_by_group") else "")
-                      + (f". The {a['runs'] - a['stable_runs']} unstable runs (too large a learning rate) differ by up "
-                         f"to {_sci(a['all_max_rel_diff'])}: there, float32 rounding differences between the vmapped "
-                         f"and the unbatched program grow chaotically" if a["runs"] > a["stable_runs"] else "")
-                      + f"; {a['finite_mismatch']} runs finite in only one."
-                      + (f" {w['agreement_note']}" if w.get("agreement_note") else ""),
-                      f"- {explain(w, report)}"]
+    if "chapters" in report and any(c.get("probe") for c in report["chapters"]["chapters"]):
+        lines += ["", "## The book's programs against what a reader would otherwise run", "",
+                  "Each probe (`bench/probes/<slug>.py`) runs in the chapter's kernel after the chapter, times the "
+                  "chapter's own compiled program warm, and times an independent implementation in the style "
+                  "of a course notebook or a published replication on the same sizes.", "",
+                  *probe_rows(report), "", *probe_notes(report)]
+    if "notes" in report:
+        lines += ["", "## Earlier findings", "", *[f"- {n}" for n in report["notes"]]]
     if "build" in report:
         b = report["build"]
         lines += ["", "## Book build", "", f"`{b['command']}`", ""]
         for kind in ("cold", "warm"):
             r = b[kind]
-            lines.append(f"- {kind}: {r['seconds']:.0f} s, {r['executed']} notebooks executed ({r['executed_s']:.0f} s "
-                         f"of execution), {r['from_cache']} from the cache, "
-                         f"{'ok' if r['ok'] else 'FAILED: ' + str(r['failed_reports'] or r['warnings'][:3])}.")
+            execution = r.get("execution") or (f"{r['executed']} notebooks executed" if "executed" in r else "")
+            lines.append(f"- {kind}: {r['seconds']:.0f} s; {execution or 'no execution summary'}; "
+                         f"{'ok' if r['ok'] else 'FAILED: ' + str(r.get('problems', r.get('warnings', []))[:3])}.")
     return "\n".join(lines) + "\n"
 
 

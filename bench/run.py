@@ -2,16 +2,16 @@
 
 Phases, in this order (each records the machine load while it ran):
 
-1. ``workloads``: the float32 matmul peak, the cost of one jitted call, then the three heaviest training
-   workloads, batched (the book's way) against the per-seed Python-loop baseline (:mod:`bench.workloads`);
-2. ``chapters``: every notebook page of ``_toc.yml`` (the chapters, and the intro and other pages with code)
-   executed in its own process at default parameters, with its wall time, compile share and peak memory
-   (:mod:`bench.chapters`);
-3. ``build``: the book built cold and warm into a scratch folder (:mod:`bench.build`).
+1. ``chapters``: every notebook page of ``_toc.yml`` (the chapters, and the intro and other pages with code)
+   executed through the book's runner in its own process at default parameters, with its wall time, compile
+   share and peak memory; for chapters with a probe (``bench/probes/``), the chapter's own program timed against
+   what a reader would otherwise run, in the chapter's kernel (:mod:`bench.chapters`);
+2. ``build``: the book built cold and warm into a scratch folder (:mod:`bench.build`).
 
-Usage: ``python -m bench.run [--repeats 3] [--only workloads chapters build] [--workloads NAME ...]``. A full run
-writes the committed report; a partial run (``--only`` or ``--workloads``) writes ``_build/bench/report.json``
-only. Scratch output goes to ``_build/bench/``.
+Usage: ``python -m bench.run [--only chapters build] [--chapters SLUG ...]``. ``make bench`` runs everything and
+rewrites the committed report; ``--chapters`` (``make bench CHAPTER=slug``) measures those chapters only and
+replaces their rows of the committed report (noting the date), so that a new or changed chapter needs no
+full run; ``--only`` writes ``_build/bench/report.json`` only. Scratch output goes to ``_build/bench/``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "bench" / "report.json"
 SCRATCH = ROOT / "_build" / "bench"
-PHASES = ("workloads", "chapters", "build")
+PHASES = ("chapters", "build")
 
 TARGETS = {  # from the issue "Performance: a benchmark" and the developers' guide; reported, never asserted
     "book_cold_s": 600,
@@ -98,34 +98,9 @@ def git() -> dict:
     return {"commit": out("rev-parse", "HEAD"), "changed_files": len(out("status", "--porcelain").splitlines())}
 
 
-def run_workloads(names, repeats: int) -> dict:
-    from bench.measure import dispatch_us, matmul_peak, relate_to_peak, time_workload
-    from bench.workloads import WORKLOADS
-
-    meter = CpuMeter()
-    peak = matmul_peak()
-    print(f"matmul peak: jax {peak['jax_gflops']} GFLOP/s, numpy {peak['numpy_gflops']} GFLOP/s", flush=True)
-    dispatch = dispatch_us()
-    print(f"one jitted call: {dispatch} us", flush=True)
-    results = []
-    for name in names:
-        w = WORKLOADS[name]()
-        print(f"workload {name}: {w.description}", flush=True)
-        r = time_workload(w, repeats=repeats)
-        print(f"  batched {r['batched']['median_s']} s, baseline {r['baseline']['median_s']} s, "
-              f"speed-up {r['speedup']}x, batched {r['gflops_batched']} GFLOP/s", flush=True)
-        results.append(r)
-    peak_again = matmul_peak()  # the load may have changed: the fractions use the best of both measurements
-    best = max(peak["peak_gflops"], peak_again["peak_gflops"])
-    print(f"matmul peak, measured again: {peak_again['peak_gflops']} GFLOP/s; using {best}", flush=True)
-    results = [relate_to_peak(r, peak_gflops=best, dispatch=dispatch) for r in results]
-    return {"matmul_peak": peak, "matmul_peak_again": peak_again, "peak_gflops": best, "dispatch_us": dispatch,
-            "repeats": repeats, "workloads": results, "phase": meter.stop()}
-
-
 def run_chapters(slugs=None) -> dict:
-    from bench.chapters import run_chapter
-    from nbtests.harness import is_notebook, slug_of, toc_files
+    from bench.chapters import measure_chapter
+    from tools.book import is_notebook, slug_of, toc_files
 
     meter = CpuMeter()
     rows = []
@@ -134,9 +109,13 @@ def run_chapters(slugs=None) -> dict:
         slug = slug_of(path)
         if slugs and slug not in slugs:
             continue
-        row = run_chapter(path)
+        row = measure_chapter(slug)
         print(f"chapter {slug}: {row['wall_s']} s, compile {row['compile_s']} s, peak {row['peak_rss_mib']} MiB"
               + ("" if row["ok"] else f"  FAILED: {row['error']}"), flush=True)
+        if row["probe"]:
+            p = row["probe"]
+            print(f"  probe: book {p['book_us_per_step']:.3g} us per {p['unit']}, baseline "
+                  f"{1e6 * p['baseline_s_per_step']:.3g} us: {p['ratio']:.0f}x", flush=True)
         rows.append(row)
     return {"chapters": rows, "total_s": round(sum(r["wall_s"] for r in rows), 1), "phase": meter.stop()}
 
@@ -151,42 +130,63 @@ def run_build() -> dict:
     return {**result, "phase": meter.stop()}
 
 
+def merge_rows(report: dict, rows: list[dict], command: str) -> dict:
+    """The committed report with these chapters' rows replaced (or added, in the book's order) and a dated note
+    saying which were measured again."""
+    from tools.book import notebook_paths
+
+    old = {r["slug"]: r for r in report["chapters"]["chapters"]}
+    old.update({r["slug"]: r for r in rows})
+    order = list(notebook_paths())
+    report["chapters"]["chapters"] = [old[s] for s in order if s in old]
+    report["chapters"]["total_s"] = round(sum(r["wall_s"] for r in report["chapters"]["chapters"]), 1)
+    report["targets"] = TARGETS
+    report.setdefault("remeasured", []).append({"date": datetime.now(UTC).date().isoformat(), "command": command,
+                                                "chapters": [r["slug"] for r in rows]})
+    return report
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each workload implementation")
     parser.add_argument("--only", nargs="+", choices=PHASES, help="run only these phases (a partial report)")
-    parser.add_argument("--workloads", nargs="+", help="run only these workloads (a partial report)")
-    parser.add_argument("--chapters", nargs="+", help="run only these chapters, by slug (a partial report)")
+    parser.add_argument("--chapters", nargs="+", help="measure only these chapters, by slug, and replace their "
+                                                      "rows of the committed report")
     args = parser.parse_args(argv)
-    from bench.workloads import WORKLOADS
-
-    phases = args.only or PHASES
-    partial = bool(args.only or args.workloads or args.chapters)
-    SCRATCH.mkdir(parents=True, exist_ok=True)
-    meter = CpuMeter()
-    report = {"schema": 1, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-              "command": "make bench" if not partial else "python -m bench.run " + " ".join(sys.argv[1:]),
-              "git": git(), "machine": machine(), "targets": TARGETS}
-    progress = SCRATCH / "report-progress.json"  # what has been measured so far, should a later phase fail
-    for phase in phases:
-        if phase == "workloads":
-            report["workloads"] = run_workloads(args.workloads or list(WORKLOADS), args.repeats)
-        elif phase == "chapters":
-            report["chapters"] = run_chapters(args.chapters)
-        else:
-            report["build"] = run_build()
-        progress.write_text(json.dumps(report, indent=1) + "\n")
-    report["run"] = meter.stop()
-
     from bench.readme import full_report, update_readme
 
-    out = SCRATCH / "report.json" if partial else REPORT
+    SCRATCH.mkdir(parents=True, exist_ok=True)
+    if args.chapters:
+        from tools.book import notebook_paths
+
+        unknown = set(args.chapters) - set(notebook_paths())
+        if unknown:
+            parser.error(f"no notebooks {sorted(unknown)}; they are {list(notebook_paths())}")
+        measured = run_chapters(args.chapters)
+        failed = [r["slug"] for r in measured["chapters"] if not r["ok"]]
+        if failed:
+            print(f"not merged into {REPORT.relative_to(ROOT)}: {failed} failed", file=sys.stderr)
+            return 1
+        report = merge_rows(json.loads(REPORT.read_text()), measured["chapters"],
+                            "make bench CHAPTER=" + " ".join(args.chapters))
+        out = REPORT
+    else:
+        phases = args.only or PHASES
+        meter = CpuMeter()
+        report = {"schema": 2, "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                  "command": "make bench" if not args.only else "python -m bench.run " + " ".join(sys.argv[1:]),
+                  "git": git(), "machine": machine(), "targets": TARGETS}
+        progress = SCRATCH / "report-progress.json"  # what has been measured so far, should a later phase fail
+        for phase in phases:
+            report[phase] = run_chapters() if phase == "chapters" else run_build()
+            progress.write_text(json.dumps(report, indent=1) + "\n")
+        report["run"] = meter.stop()
+        out = SCRATCH / "report.json" if args.only else REPORT
     out.write_text(json.dumps(report, indent=1) + "\n")
     markdown = full_report(report)
     (out.with_suffix(".md")).write_text(markdown)
     print("\n" + markdown)
     print(f"report: {out.relative_to(ROOT)} and {out.with_suffix('.md').relative_to(ROOT)}")
-    if not partial:
+    if out == REPORT:
         update_readme(report)
         print("README.md: table 'How long does it take' rewritten")
     return 0

@@ -1,7 +1,7 @@
 """Glue: how a chapter hands its numbers and figures to the page and to the tests.
 
 The prose shows a glued number with ``{glue:text}`name:.3f```; the tests read the same value from the
-executed notebook (see ``nbtests/harness.py``). Values are stored as plain Python numbers, lists or
+executed notebook (see ``tools/run.py``). Values are stored as plain Python numbers, lists or
 strings, so that their text form can be read back with :func:`ast.literal_eval`.
 """
 

@@ -1,20 +1,33 @@
-"""pytest plumbing: the ``--seed`` and ``--chapter`` options and a cached, session-wide ``chapter`` runner.
+"""pytest plumbing: the ``--seed`` and ``--chapter`` options and the session's chapter runs.
 
 ``pytest nbtests --seed N`` reruns every chapter with base seed N; without it each chapter runs at its
 own default parameters. ``pytest nbtests --chapter slug`` (``make test CHAPTER=slug``) checks one chapter:
-its own test file and the house rules applied to it, without building the site. Each chapter executes once
-per session however many tests read it (and once more only for the rerun check, when ``--seed`` differs
-from the default). Every kernel started in the session refuses network connections other than loopback
-(see :func:`nbtests.harness.install_network_guard`), and shares JAX's persistent compilation cache with
-the book build (:func:`nbtests.harness.use_compilation_cache`), so a chapter's second execution skips most
-of XLA's compiling; the rerun check proves that this changes no glued value.
+its own test file and the house rules applied to it, without building the site.
+
+Every run goes through the book's one runner, :mod:`tools.run`. At default parameters the tests read the very
+executions the book build renders (:func:`tools.run.default_run`): in a full session the first test that needs a
+chapter executes every notebook, two at a time (:func:`tools.run.execute_book`), and the build then executes
+nothing. The bit-identical check compares each execution with the one ``make robustness`` recorded from the same
+sources, or, where there is none, executes the chapter once more, fresh, again two at a time
+(:func:`tools.run.run_many`). Every kernel refuses network connections other than loopback and shares JAX's
+persistent compilation cache with the build, so a second execution skips most of XLA's compiling; the
+bit-identical check proves that this changes no glued value.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from nbtests.harness import ROOT, chapter_paths, install_network_guard, run_chapter, use_compilation_cache
+from tools.book import ROOT, chapter_paths
+from tools.run import (
+    ChapterError,
+    default_run,
+    execute_book,
+    install_network_guard,
+    run_chapter,
+    run_many,
+    use_compilation_cache,
+)
 
 SITE_FIXTURES = {"built", "student_built", "site_audit", "public_text"}
 
@@ -54,34 +67,67 @@ def pytest_collection_modifyitems(config, items):
     items[:] = keep
 
 
-_RUNS = {}
+class Runs:
+    """The session's chapter runs, each executed at most once per set of parameters. ``batch``: the slugs to
+    execute together, two at a time, the first time any of them is asked for (every chapter in a full session,
+    the one chapter with ``--chapter``)."""
 
+    def __init__(self, batch):
+        self.batch, self.done = list(batch), {}
 
-def _run_once(slug, params):
-    key = (slug, tuple(sorted(params.items())))
-    if key not in _RUNS:
-        _RUNS[key] = run_chapter(slug, **params)
-    return _RUNS[key]
+    def get(self, slug, params, *, fresh=False):
+        key = (slug, tuple(sorted(params.items())), fresh)
+        if key not in self.done:
+            todo = [s for s in self.batch if (s, key[1], fresh) not in self.done] if slug in self.batch else [slug]
+            if fresh:  # a second execution only where make robustness recorded none to compare with
+                from tools.robustness import current_reference
+
+                todo = [s for s in todo if s == slug or current_reference(s) is None]  # (a guess: see the test)
+            if not params and not fresh and len(todo) > 1:
+                runs = execute_book()  # every notebook, the intro too: the build will execute none of them
+                found = {s: runs[s] for s in todo}
+            elif len(todo) > 1:
+                found = run_many([(s, dict(params)) if not fresh else (s, None, None, True) for s in todo])
+            else:
+                found = {slug: (default_run(slug, fresh=fresh) if not params else run_chapter(slug, **params))}
+            for s, run in found.items():
+                self.done[(s, key[1], fresh)] = run
+        run = self.done[key]
+        if isinstance(run, ChapterError):
+            raise run
+        return run
 
 
 @pytest.fixture(scope="session")
-def chapter(base_seed):
+def _runs(request):
+    slug = request.config.getoption("--chapter")
+    return Runs([slug] if slug else list(chapter_paths()))
+
+
+@pytest.fixture(scope="session")
+def chapter(base_seed, _runs):
     """``chapter(slug)`` runs a chapter once per session (with ``--seed`` if given) and returns its
-    :class:`~nbtests.harness.ChapterRun`."""
-    return lambda slug: _run_once(slug, {} if base_seed is None else {"seed": base_seed})
+    :class:`~tools.run.ChapterRun`."""
+    return lambda slug: _runs.get(slug, {} if base_seed is None else {"seed": base_seed})
 
 
 @pytest.fixture(scope="session")
-def default_chapter():
-    """``default_chapter(slug)``: the chapter at its default parameters (the same run as ``chapter`` when
-    no ``--seed`` is given)."""
-    return lambda slug: _run_once(slug, {})
+def default_chapter(_runs):
+    """``default_chapter(slug)``: the chapter at its default parameters, the execution the book build renders
+    (the same run as ``chapter`` when no ``--seed`` is given)."""
+    return lambda slug: _runs.get(slug, {})
+
+
+@pytest.fixture(scope="session")
+def rerun_chapter(_runs):
+    """``rerun_chapter(slug)``: the chapter at its default parameters executed once more, fresh."""
+    return lambda slug: _runs.get(slug, {}, fresh=True)
 
 
 @pytest.fixture(scope="session")
 def built():
     """Build the whole book once per session (as ``make book`` does) and return ``_build/html``."""
-    from nbtests.build_book import build, failures
+    from tools.build import build, failures
 
     result = build()
     problems = failures(result.stdout + result.stderr)
@@ -93,8 +139,8 @@ def built():
 @pytest.fixture(scope="session")
 def student_built(built):
     """Build the student edition once per session (as ``make book-student`` does, after the regular build,
-    whose execution cache it reads) and return ``_build/student/html``."""
-    from nbtests.build_book import STUDENT_HTML, build, failures
+    whose executions it renders) and return ``_build/student/html``."""
+    from tools.build import STUDENT_HTML, build, failures
 
     result = build(student=True)
     STUDENT_HTML.parent.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from nbtests.harness import ROOT, chapter_paths, notebook_paths, toc_files
-from tools.book import build_values
+from tools.book import ROOT, build_values, chapter_paths, notebook_paths, toc_files
 
 
 class Page(HTMLParser):
@@ -171,3 +170,67 @@ def test_robustness_report_is_current(built):
 
 def test_ledger_is_right_after_the_intro():
     assert toc_files()[:2] == ["book/intro", "book/ledger"]
+
+
+def test_a_new_chapter_is_three_files(built, tmp_path):
+    """Adding a chapter takes three files: the chapter, its test and its entry in ``_toc.yml``. In a copy of the
+    repository (its tracked files, with this session's kept executions so that only the new chapter executes),
+    the template becomes ``book/99_throwaway.md``, ``_toc.yml`` gets one entry and ``nbtests/test_throwaway.py``
+    one test; git sees exactly those three changes. The copy's book then builds, and its table of contents,
+    ledger and intro map show the new chapter with its verdict, and ``make test CHAPTER=throwaway``'s tests pass
+    there."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import yaml
+
+    copy = tmp_path / "repo"
+    subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(copy)], check=True)
+    for rel in subprocess.run(["git", "ls-files", "--modified", "--others", "--exclude-standard"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout.split():
+        if (ROOT / rel).is_file():  # the working tree as it is, committed or not
+            (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / rel, copy / rel)
+    for rel in subprocess.run(["git", "diff", "--name-only", "--diff-filter=D", "HEAD"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout.split():
+        (copy / rel).unlink(missing_ok=True)  # deleted since the last commit, staged or not
+    subprocess.run(["git", "add", "-A"], cwd=copy, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "-m", "as is",
+                    "--allow-empty"], cwd=copy, check=True)
+    shutil.copytree(ROOT / "_build" / "executed", copy / "_build" / "executed")  # reused: same sources
+
+    source = (ROOT / "templates" / "chapter_template.md").read_text()
+    source = source.replace("(ch-template)=", "(ch-throwaway)=", 1)  # what an author fills in: a label, and
+    source = source.replace('where="(the template is not part of the book)"', 'where="Box 1"', 1)  # the place
+    (copy / "book" / "99_throwaway.md").write_text(source)
+    toc = yaml.safe_load((copy / "_toc.yml").read_text())
+    toc["parts"][-1]["chapters"].append({"file": "book/99_throwaway"})
+    (copy / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+    (copy / "nbtests" / "test_throwaway.py").write_text(
+        "from nbtests.verdicts import assert_outcome\n\n\n"
+        "def test_a_fitted_model_beats_predicting_the_mean(chapter):\n"
+        "    assert_outcome(chapter('throwaway'), 'learns_the_task', 'passes')\n")
+    changed = subprocess.run(["git", "status", "--porcelain"], cwd=copy, capture_output=True, text=True,
+                             check=True).stdout.split("\n")
+    assert sorted(line[3:] for line in changed if line) == ["_toc.yml", "book/99_throwaway.md",
+                                                              "nbtests/test_throwaway.py"], changed
+
+    env = dict(os.environ, PYTHONPATH=str(copy))
+    env.pop("PYTEST_ADDOPTS", None)
+    build = subprocess.run([sys.executable, "-m", "tools.build"], cwd=copy, env=env, capture_output=True,
+                           text=True)
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    assert "1 notebooks executed" in build.stdout, build.stdout[:500]  # the new chapter only
+    html = copy / "_build" / "html"
+    title = re.search(r"^# (.+)$", source, re.M).group(1)
+    verdict = build_values("99_throwaway", copy / "_build" / "jupyter_execute")["verdict"]
+    for page in ("book/intro", "book/ledger", "book/01_three_components"):  # the last: the sidebar's toc
+        text = _page_text(html / f"{page}.html")
+        assert title.split(":")[0] in text, f"{page} does not show the new chapter"
+        if page != "book/01_three_components":
+            assert verdict in text.split(title.split(":")[0], 1)[1], f"{page} does not show its verdict"
+    tests = subprocess.run([sys.executable, "-m", "pytest", "nbtests", "--chapter", "throwaway", "-q",
+                            "-p", "no:cacheprovider"], cwd=copy, env=env, capture_output=True, text=True)
+    assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-3000:]

@@ -12,8 +12,8 @@ Each test reads the chapter's glued record, recomputes its interval and decision
 
 import pytest
 
-from nbtests.harness import ChapterError, run_chapter
 from nbtests.verdicts import assert_outcome
+from tools.run import ChapterError, run_chapter
 
 SLUG = "credit_assignment"
 

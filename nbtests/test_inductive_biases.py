@@ -8,8 +8,8 @@ Each test reads the chapter's glued record, recomputes its interval and decision
 
 import pytest
 
-from nbtests.harness import ChapterError, run_chapter
 from nbtests.verdicts import read_test
+from tools.run import ChapterError, run_chapter
 
 SLUG = "inductive_biases"
 

@@ -9,8 +9,8 @@ Each test reads the chapter's glued record, recomputes its interval and decision
 
 import pytest
 
-from nbtests.harness import ChapterError, run_chapter
 from nbtests.verdicts import assert_outcome, read_test
+from tools.run import ChapterError, run_chapter
 
 SLUG = "inferring_components"
 

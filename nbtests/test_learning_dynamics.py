@@ -11,8 +11,8 @@ threshold lives only in the chapter's closing cell.
 
 import pytest
 
-from nbtests.harness import ChapterError, run_chapter
 from nbtests.verdicts import assert_outcome
+from tools.run import ChapterError, run_chapter
 
 SLUG = "learning_dynamics"
 

@@ -11,8 +11,8 @@ closing cell.
 
 import pytest
 
-from nbtests.harness import ChapterError, run_chapter
 from nbtests.verdicts import assert_outcome
+from tools.run import ChapterError, run_chapter
 
 SLUG = "non_gradient_plasticity"
 

@@ -10,8 +10,8 @@ samples (``nbtests.verdicts``), and asserts the outcome; the threshold lives onl
 
 import pytest
 
-from nbtests.harness import ChapterError, run_chapter
 from nbtests.verdicts import assert_outcome
+from tools.run import ChapterError, run_chapter
 
 SLUG = "not_a_blank_slate"
 

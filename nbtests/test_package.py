@@ -21,7 +21,7 @@ from dlfn import (
     random_uniform,
 )
 from dlfn.glue import _plain
-from nbtests.harness import run_chapter
+from tools.run import run_chapter
 
 SPEC = {"seed": ("int", 0, 10), "lr": ("float", 1e-3, 1.0), "sizes": ("int-list", 1, 5)}
 
@@ -256,7 +256,7 @@ def test_memory_release_registers_once_per_shell_and_returns_freed_pages():
 def test_a_glue_key_glued_twice_stops_the_run():
     import nbformat
 
-    from nbtests.harness import GLUE_TEXT, ChapterError, read_glued
+    from tools.run import GLUE_TEXT, ChapterError, read_glued
 
     out = nbformat.v4.new_output("display_data", data={GLUE_TEXT: "1"}, metadata={"scrapbook": {"name": "x"}})
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[out, out])])

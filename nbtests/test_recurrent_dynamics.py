@@ -10,8 +10,8 @@ every seed of ``make robustness`` (the chapter's section 6 says why some tests d
 
 import pytest
 
-from nbtests.harness import ChapterError, run_chapter
 from nbtests.verdicts import read_test
+from tools.run import ChapterError, run_chapter
 
 SLUG = "recurrent_dynamics"
 TESTS = ["networks_integrate", "vanilla_networks_build_a_line_attractor", "grus_build_a_line_attractor",

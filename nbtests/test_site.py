@@ -19,7 +19,8 @@ import nbformat
 import pytest
 import yaml
 
-from nbtests.harness import ROOT, chapter_paths, read_notebook
+from tools.book import ROOT, chapter_paths
+from tools.run import read_notebook
 
 CHAPTERS = chapter_paths()
 TEMPLATE = ROOT / "templates" / "chapter_template.md"

@@ -9,8 +9,8 @@ cell, each with its source; they are not restated here.
 
 import pytest
 
-from nbtests.harness import ChapterError, run_chapter
 from nbtests.verdicts import assert_outcome
+from tools.run import ChapterError, run_chapter
 
 SLUG = "three_components"
 

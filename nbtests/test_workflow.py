@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nbtests.harness import ROOT
+from tools.book import ROOT
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
 BOOK_WORKFLOW = ROOT / ".github" / "workflows" / "book.yml"

@@ -1,11 +1,14 @@
 """``make robustness``: run every chapter at several base seeds and commit what its tests found.
 
-For each chapter and each base seed, the chapter runs in a fresh kernel (``nbtests.harness.run_chapter``
+For each chapter and each base seed, the chapter runs in a fresh kernel (``tools.run.run_chapter``
 with ``seed=N``) and its verdict and test records are kept: the value, interval and outcome of every test
 and of its control. The report, ``robustness/report.json``, is committed; the ledger renders it (the
 "across base seeds" lines) and ``nbtests/test_book.py`` checks that it is current: it records the sha256
 of each chapter's source, so a chapter changed since its robustness run fails that test until this is run
-again for it.
+again for it. The run at the default seed is the chapter at its default parameters; its ``reference_run``
+(a digest of everything it glued, with its sources' key and the machine) is what ``make test`` compares its
+own execution with, so that the bit-identical rerun check needs no second execution in the test session
+(``nbtests/test_reliability.py``).
 
 Usage::
 
@@ -31,6 +34,7 @@ from tools.book import ROOT, chapter_paths
 
 REPORT = ROOT / "robustness" / "report.json"
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
+DEFAULT_SEED = 0  # every chapter's default seed: its run here is the chapter at its default parameters
 
 
 def source_hash(slug: str) -> str:
@@ -47,20 +51,46 @@ def summarise(run) -> dict:
     return {"verdict": run["verdict"], "met": run["verdict_met"], "tests": tests}
 
 
-def run_seeds(slug: str, seeds) -> dict:
-    from nbtests.harness import ChapterError, run_chapter
+def reference(run) -> dict:
+    """What the tests compare their own execution at default parameters with (``test_rerun_is_bit_identical``):
+    the digest of everything this run glued, with the sources and the machine it depends on."""
+    from tools.run import execution_stamp, glue_digest, machine_id, source_key
 
-    runs, before = {}, source_hash(slug)
+    return {"source_key": source_key(chapter_paths()[run.slug]), "machine": machine_id(),
+            "glue_sha256": glue_digest(run), "values": len(run.texts), "figures": len(run.figures),
+            "execution": execution_stamp(run), "recorded_by": "make robustness (its run at the default seed)"}
+
+
+def current_reference(slug: str) -> dict | None:
+    """The chapter's ``reference_run`` from the committed report, if it was recorded from the same sources (the
+    chapter, ``dlfn`` and the lock) on the same kind of machine; else None (then a test must execute again)."""
+    from tools.run import machine_id, source_key
+
+    if not REPORT.exists():
+        return None
+    ref = json.loads(REPORT.read_text())["chapters"].get(slug, {}).get("reference_run")
+    if ref and ref["source_key"] == source_key(chapter_paths()[slug]) and ref["machine"] == machine_id():
+        return ref
+    return None
+
+
+def run_seeds(slug: str, seeds) -> dict:
+    from tools.run import ChapterError, run_chapter
+
+    runs, before, ref = {}, source_hash(slug), None
     for seed in seeds:
         t0 = time.time()
         try:
-            runs[str(seed)] = summarise(run_chapter(slug, seed=seed))
+            run = run_chapter(slug) if seed == DEFAULT_SEED else run_chapter(slug, seed=seed)
+            runs[str(seed)] = summarise(run)
+            if seed == DEFAULT_SEED:
+                ref = reference(run)
         except ChapterError as err:  # a chapter that fails at a seed is a finding, recorded as such
             runs[str(seed)] = {"verdict": "failed to run", "met": str(err).splitlines()[0], "tests": {}}
         print(f"{slug} seed {seed}: {runs[str(seed)]['verdict']} ({time.time() - t0:.0f} s)", flush=True)
     if source_hash(slug) != before:
         raise SystemExit(f"{slug} changed while its seeds ran; its runs are not recorded, run it again")
-    return {"source_sha256": before, "runs": runs}
+    return {"source_sha256": before, "runs": runs, **({"reference_run": ref} if ref else {})}
 
 
 def main(argv=None) -> int:
@@ -74,7 +104,7 @@ def main(argv=None) -> int:
         parser.error(f"no chapters {sorted(unknown)}; chapters are {list(chapter_paths())}")
     if len(args.seeds) < 2:
         parser.error("robustness needs at least 2 base seeds")
-    from nbtests.harness import install_network_guard
+    from tools.run import install_network_guard
 
     install_network_guard(ROOT / "_build" / "ipython-no-network")
     report = json.loads(REPORT.read_text()) if REPORT.exists() else {"chapters": {}}

@@ -1,16 +1,20 @@
-"""Build the book (``make book``): execute every chapter and build the site into ``_build/html`` with
-warnings as errors. When the build fails, the reason comes first: which chapter, which cell, what error.
+"""Build the book (``make book``, ``python -m tools.build``): execute every notebook page with the book's one
+runner (:func:`tools.run.execute_book`, two at a time), then build the site into ``_build/html`` with Sphinx
+(``jupyter-book build -W -n --keep-going``), which takes every page's outputs from myst-nb's execution cache
+and executes nothing itself. When the build fails, the reason comes first: which chapter, which cell, what
+error.
 
-``python -m nbtests.build_book --student`` (``make book-student``) builds the student edition into
+``python -m tools.build --student`` (``make book-student``) builds the student edition into
 ``_build/student/html``: the same site from the same ``_config.yml``, with one setting changed at build
 time (sphinx-exercise's ``hide_solutions``; ``_ext/dlfn_site.py`` makes it remove gated solutions, their
-code cells and the solutions in the downloads and copied sources too). It reads the executed chapters from
-the regular build's execution cache (``_build/.jupyter_cache``), so it executes nothing the regular build
-has already run, and it never touches ``_build/html``.
+code cells and the solutions in the downloads and copied sources too). It reads the same executions, so it
+executes nothing the regular build has already run, and it never touches ``_build/html``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import subprocess
@@ -22,19 +26,38 @@ HTML = ROOT / "_build" / "html"
 STUDENT_HTML = ROOT / "_build" / "student" / "html"
 
 
-def build(extra_args: list[str] | None = None, *, student: bool = False) -> subprocess.CompletedProcess:
-    """Build the site (``student``: the student edition) in a subprocess and return its result."""
-    from nbtests.harness import use_compilation_cache
+EXECUTION_FAILED = "EXECUTION FAILED:"
+BUILT_BY_SPHINX = re.compile(r"^(\S+): Executed notebook in", re.M)  # myst-nb's log line when it executes
 
-    use_compilation_cache()  # shared with the tests: a chapter they execute again skips XLA's compiling
+
+def build(extra_args: list[str] | None = None, *, student: bool = False,
+          compilation_cache: bool = True) -> subprocess.CompletedProcess:
+    """Execute every notebook page (:func:`tools.run.execute_book`), then build the site (``student``: the
+    student edition) in a subprocess, and return the result (stdout and stderr of both steps).
+
+    ``compilation_cache``: share JAX's persistent compilation cache with the tests (the benchmark turns it off
+    to time a reader's first build)."""
+    from tools.run import ChapterError, execute_book, use_compilation_cache
+
+    if compilation_cache:
+        use_compilation_cache()  # shared with the tests: a chapter they execute again skips XLA's compiling
+    path_output = _option(extra_args or [], "--path-output")
+    with contextlib.redirect_stdout(io.StringIO()) as summary:
+        runs = execute_book(Path(path_output).resolve() / "_build" if path_output else None)
+    errors = [str(run).splitlines()[0] for run in runs.values() if isinstance(run, ChapterError)]
+    if errors:  # Sphinx would only execute the failing notebooks again, to fail the same way
+        return subprocess.CompletedProcess(["tools.run.execute_book"], 1, summary.getvalue(),
+                                           "\n".join(f"{EXECUTION_FAILED} {e}" for e in errors) + "\n")
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)  # MPLBACKEND=Agg silently removes every figure from the book
     if student:
-        cmd = [sys.executable, "-m", "nbtests.build_book", "--student-worker", *(extra_args or [])]
+        cmd = [sys.executable, "-m", "tools.build", "--student-worker", *(extra_args or [])]
     else:
         cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "-W", "-n", "--keep-going",
                *(extra_args or [])]
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    result.stdout = summary.getvalue() + result.stdout
+    return result
 
 
 def student_paths(path_output: Path | None = None) -> tuple[Path, Path]:
@@ -76,6 +99,11 @@ def failures(output: str, html: Path = HTML) -> list[str]:
         lines.append(f"chapter {report.stem.replace('.err', '')} failed to execute{where}: {last.strip()}"
                      f"  (full log: {os.path.relpath(report, ROOT)})")
     for line in output.splitlines():
+        if line.startswith(EXECUTION_FAILED):
+            lines.append(line[len(EXECUTION_FAILED):].strip())
+    for page in BUILT_BY_SPHINX.findall(output):  # a page whose outputs were not in the cache tools.run filled
+        lines.append(f"the build executed {page} itself: tools.run's execution did not reach myst-nb's cache")
+    for line in output.splitlines():
         if re.search(r"\b(WARNING|ERROR|CRITICAL|SEVERE):", line):
             lines.append(line.strip())
     return lines
@@ -112,6 +140,7 @@ def main() -> int:
         print("--- end of full output ---\n" + "\n".join(summary), file=sys.stderr)  # again, where a reader looks
         return result.returncode or 1
     print(result.stdout[-3000:])
+    print(next((line for line in result.stdout.splitlines() if line.startswith("tools.run.execute_book:")), ""))
     print(f"{'Student edition' if student else 'Book'} built: {html / 'index.html'}")
     return 0
 
