@@ -180,6 +180,8 @@ def main(argv=None) -> int:
             report[phase] = run_chapters() if phase == "chapters" else run_build()
             progress.write_text(json.dumps(report, indent=1) + "\n")
         report["run"] = meter.stop()
+        if REPORT.exists():  # dated findings of earlier runs, kept from report to report
+            report["notes"] = json.loads(REPORT.read_text()).get("notes", [])
         out = SCRATCH / "report.json" if args.only else REPORT
     out.write_text(json.dumps(report, indent=1) + "\n")
     markdown = full_report(report)

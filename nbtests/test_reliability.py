@@ -247,12 +247,16 @@ def test_installed_packages_match_the_lock():
 
 # 6. Failures name their chapter -----------------------------------------------------------------------
 
-def test_a_chapter_failure_names_chapter_cell_and_error_first():
+def test_a_chapter_failure_names_chapter_cell_and_error_first(tmp_path):
+    """The error's first line names the chapter, the cell and the error; and the failed execution is set aside
+    (``*.failed.ipynb``), never left where a later caller would take it for a good one."""
+    out = tmp_path / "kept.ipynb"
     with pytest.raises(ChapterError) as err:
-        run_chapter("chapter_template", stop_after="check_parameters(", n_seeds=0)
+        run_chapter("chapter_template", stop_after="check_parameters(", out=out, n_seeds=0)
     first_line = str(err.value).splitlines()[0]
     assert re.match(r"chapter 'chapter_template' \(templates/chapter_template.md\) failed in cell \d+ "
                     r"\[.*\]: ParameterError: parameter 'n_seeds' must be", first_line), first_line
+    assert not out.exists() and (tmp_path / "kept.failed.ipynb").exists()
 
 
 def test_a_failed_book_build_names_the_chapter_first(tmp_path):

@@ -225,6 +225,8 @@ def run_chapter(slug: str, *, stop_after: str | None = None, extra_cells: tuple[
                                        execution_timeout=timeout, log_output=False)
     except pm.PapermillExecutionError as err:
         failed = nbformat.read(out, as_version=4) if out.exists() else nb
+        if out.exists():  # never leave a failed execution where a good one is looked for (default_run)
+            out.replace(out.with_name(out.stem + ".failed.ipynb"))
         raise ChapterError(_describe_failure(slug, src, failed, err)) from None
     return _as_run(slug, params, executed, out)
 
@@ -250,27 +252,32 @@ def executed_folder(build_dir: Path | None = None) -> Path:
     return Path(build_dir or ROOT / "_build") / "executed"
 
 
+def _kept(slug: str, build_dir: Path | None = None) -> Path:
+    path = notebook_paths()[slug] if slug in notebook_paths() else find_chapter(slug)
+    return executed_folder(build_dir) / f"{path.stem}.ipynb"
+
+
 def is_current(slug: str, build_dir: Path | None = None) -> bool:
     """Whether :func:`default_run` holds an execution of ``slug`` whose sources have not changed since."""
-    path = notebook_paths()[slug]
-    kept = executed_folder(build_dir) / f"{path.stem}.ipynb"
+    import nbformat
+
+    kept = _kept(slug, build_dir)
     if not kept.exists():
         return False
-    return load_run(slug, kept).notebook.metadata.get("dlfn_run", {}).get("source_key") == source_key(path)
+    key = nbformat.read(kept, as_version=4).metadata.get("dlfn_run", {}).get("source_key")
+    path = notebook_paths()[slug] if slug in notebook_paths() else find_chapter(slug)
+    return key == source_key(path)
 
 
 def default_run(slug: str, *, build_dir: Path | None = None, fresh: bool = False) -> ChapterRun:
     """The notebook ``slug`` at its default parameters: the execution kept in :func:`executed_folder` if its
     :func:`source_key` still matches the sources, else a new one (kept for the next caller). ``fresh``: always
     execute again and keep nothing (the bit-identical rerun check)."""
-    path = notebook_paths()[slug] if slug in notebook_paths() else find_chapter(slug)
     if fresh:
         return run_chapter(slug, out=RUNS / f"{slug}-rerun.ipynb")
-    kept = executed_folder(build_dir) / f"{path.stem}.ipynb"
-    if kept.exists():
-        run = load_run(slug, kept)
-        if run.notebook.metadata.get("dlfn_run", {}).get("source_key") == source_key(path):
-            return run
+    kept = _kept(slug, build_dir)
+    if is_current(slug, build_dir):
+        return load_run(slug, kept)
     return run_chapter(slug, out=kept)
 
 
