@@ -3,9 +3,9 @@
 Plumbing, not science: these return exactly what `jax.random.normal`, `jax.random.uniform` and
 `jax.random.bernoulli` return, bit for bit. They exist because on CPU (JAX 0.10.2, threefry2x32) XLA compiles
 a draw slowly when its shape has two or more axes, and more slowly still under `jax.vmap` (which adds one):
-a (3, 3, 8, 16) normal draw took 2.9 s to compile, the same 1152 numbers drawn as a vector and reshaped 0.2 s;
-an MLP's initial weights under `jax.vmap` over seeds 2.1 s against 0.6 s (on the book's 2-core test machine;
-`python -m bench.draws` measures both again). Every compiled program that contains such a draw pays it again,
+a (3, 3, 8, 16) normal draw, or an MLP's initial weights under `jax.vmap` over seeds, compiles several times
+slower than the same numbers drawn as a vector and reshaped (`python -m bench.draws` measures both on the
+machine at hand; no timing is written here, where it would go stale). Every compiled program that contains such a draw pays it again,
 and the chapters compile many. JAX generates the random bits of the flattened shape and reshapes them, so
 drawing flat and reshaping gives the same numbers; `nbtests/test_package.py` checks that for every function
 here, so a JAX upgrade that changes it fails the tests instead of silently changing the book's results.

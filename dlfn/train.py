@@ -2,7 +2,7 @@
 
 ``fit`` is a pure function: a ``jax.lax.scan`` over optimiser steps, so a chapter trains many seeds at
 once with ``jax.vmap(fit, ...)`` under one ``jax.jit``. The model and its loss stay in the chapter; this
-loop only applies ``optax`` updates. First used and explained in the chapter ``inductive_biases``.
+loop only applies ``optax`` updates. Eight chapters use it; the first is ``three_components``.
 """
 
 from __future__ import annotations
