@@ -219,15 +219,18 @@ def run_chapter(slug: str, *, stop_after: str | None = None, extra_cells: tuple[
         out = RUNS / f"{slug}-{tag}.ipynb"
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    running = out.with_name(out.stem + ".running.ipynb")  # papermill saves as it goes: a killed run stays here
     try:
-        executed = pm.execute_notebook(nb, str(out), parameters=params, kernel_name="python3",
+        executed = pm.execute_notebook(nb, str(running), parameters=params, kernel_name="python3",
                                        cwd=str(BOOK if src.parent == BOOK else src.parent), progress_bar=False,
                                        execution_timeout=timeout, log_output=False)
     except pm.PapermillExecutionError as err:
-        failed = nbformat.read(out, as_version=4) if out.exists() else nb
-        if out.exists():  # never leave a failed execution where a good one is looked for (default_run)
-            out.replace(out.with_name(out.stem + ".failed.ipynb"))
+        failed = nbformat.read(running, as_version=4) if running.exists() else nb
+        if running.exists():  # never where a good execution is looked for (default_run)
+            running.replace(out.with_name(out.stem + ".failed.ipynb"))
+        out.unlink(missing_ok=True)
         raise ChapterError(_describe_failure(slug, src, failed, err)) from None
+    running.replace(out)  # only a finished execution is ever at `out`
     return _as_run(slug, params, executed, out)
 
 
