@@ -22,12 +22,10 @@ OUT = ROOT / "_build" / "bench" / "book"
 
 def _build(log: Path) -> dict:
     from tools.build import build, failures
-    from tools.run import EXECUTED_LINE, install_network_guard
+    from tools.run import EXECUTED_LINE, install_network_guard, without_compilation_cache
 
     install_network_guard(OUT.parent / "ipython-build")  # as the tests' builds do
-    for name in ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
-                 "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"):
-        os.environ.pop(name, None)  # time the cold build a reader pays
+    without_compilation_cache(os.environ)  # time the cold build a reader pays
     load = os.getloadavg()
     t0 = time.time()
     proc = build(["--path-output", str(OUT)], compilation_cache=False)

@@ -77,7 +77,7 @@ def measure_chapter(slug: str, *, timeout: float = 1800) -> dict:
     three slowest), ``probe`` (what the chapter's probe measured, or None), ``ok`` and ``error``.
     """
     from tools.book import ROOT as BOOK_ROOT
-    from tools.run import NETWORK_GUARD, find_chapter
+    from tools.run import NETWORK_GUARD, find_chapter, without_compilation_cache
 
     chapter = find_chapter(slug)
     work = SCRATCH / "chapters"
@@ -93,9 +93,7 @@ def measure_chapter(slug: str, *, timeout: float = 1800) -> dict:
         path.unlink(missing_ok=True)
     env = dict(os.environ, IPYTHONDIR=str(ipython_dir), DLFN_BENCH_PROBE=str(kernel_json))
     env.pop("MPLBACKEND", None)  # as in the book build: the inline backend draws the figures
-    for name in ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
-                 "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"):
-        env.pop(name, None)  # a reader's first run compiles everything: time that
+    without_compilation_cache(env)  # a reader's first run compiles everything: time that
     load_before = os.getloadavg()
     t0 = time.time()
     proc = subprocess.run([sys.executable, "-m", "bench.chapters", slug, str(out)], cwd=ROOT, env=env,

@@ -37,6 +37,8 @@ GLUE_PNG = "application/papermill.record/image/png"
 EXECUTED_LINE = "tools.run.execute_book:"  # the first words of its one-line summary, which the benchmark reads
 WORKERS = 2  # chapters executed at once by execute_book and run_many: each fits in 1 GiB; the machine has 2 cores
 COMPILATION_CACHE = ROOT / "_build" / "jax-cache"
+COMPILATION_CACHE_VARS = ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
+                          "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES")
 
 NETWORK_GUARD = """\
 # Installed by tools.run.install_network_guard: a chapter may open sockets to this machine only.
@@ -92,10 +94,15 @@ def use_compilation_cache(path: Path = COMPILATION_CACHE) -> Path:
     compiled program is the same, so the glued values are too (``test_rerun_is_bit_identical`` checks it).
     The benchmark does not use it: it times compiling as a reader's first run pays it.
     """
-    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(path)
-    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
-    os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
+    os.environ.update(dict(zip(COMPILATION_CACHE_VARS, (str(path), "0", "0"), strict=True)))
     return path
+
+
+def without_compilation_cache(env: dict) -> dict:
+    """``env`` with JAX's persistent compilation cache turned off (the benchmark times a reader's first run)."""
+    for name in COMPILATION_CACHE_VARS:
+        env.pop(name, None)
+    return env
 
 
 class ChapterError(RuntimeError):
@@ -331,7 +338,7 @@ def run_many(jobs, *, workers: int = WORKERS) -> dict[str, ChapterRun | ChapterE
     execution of :func:`default_run` (then a job may also be ``(slug, None, build_dir, fresh)``). Returns
     ``{slug: ChapterRun}``, with a :class:`ChapterError` in place of the run of a notebook that failed.
     """
-    jobs = [tuple(job) + (None, False)[len(job) - 2:] for job in jobs]
+    jobs = [(*job, None, False) if len(job) == 2 else tuple(job) for job in jobs]
     if len({job[0] for job in jobs}) != len(jobs):
         raise ValueError("run_many runs each notebook once: a slug appears twice")
     results = {}
